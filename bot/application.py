@@ -1,0 +1,62 @@
+"""The Application subclass that owns the services' lifetime, and the typed way to reach them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
+
+from bot.commands import publish_commands
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class TipsApplication(
+    Application[
+        ExtBot[None],
+        Context,
+        dict[Any, Any],
+        dict[Any, Any],
+        dict[Any, Any],
+        JobQueue[Context],
+    ]
+):
+    """A python-telegram-bot Application that opens the database before anything else runs."""
+
+    def __init__(self, *, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+    async def initialize(self) -> None:
+        """Open and migrate the database, then initialise PTB (persistence reads the database)."""
+        await self.services.start()
+        try:
+            await super().initialize()
+        except BaseException:
+            await self.services.stop()
+            raise
+        try:
+            await publish_commands(self.bot, self.services)
+        except TelegramError as error:
+            # The menu of commands is a convenience; a failure here must not stop the bot.
+            log.warning("could not publish the command menu: %s", error)
+
+    async def shutdown(self) -> None:
+        """Shut PTB down, then close the database."""
+        try:
+            await super().shutdown()
+        finally:
+            await self.services.stop()
+
+
+def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    """Return the services of the application that runs this callback."""
+    application = context.application
+    if not isinstance(application, TipsApplication):
+        raise TypeError("handlers must run inside a TipsApplication")
+    return application.services

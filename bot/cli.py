@@ -1,0 +1,162 @@
+"""`python -m bot`: run the bot, migrate, check the configuration, back up, print the version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import Database, SchemaTooNewError, migrate
+from bot.db.migrations import LATEST_VERSION, SchemaMismatchError, current_version
+from bot.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+
+class CliError(Exception):
+    """A failure to report as one line, with the exit code to use."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    settings.require_for_run()
+    from bot.app import build_application  # imported late: `version` needs no Telegram stack
+
+    application = build_application(settings)
+    try:
+        if settings.bot_mode == "webhook":
+            assert settings.webhook_url is not None  # guaranteed by Settings' validator
+            assert settings.webhook_secret is not None
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken as error:
+        raise CliError(
+            f"TELEGRAM_BOT_TOKEN: Telegram rejected the token ({error})", EXIT_CONFIG
+        ) from None
+    except NetworkError as error:
+        raise CliError(
+            f"TELEGRAM_API_BASE_URL: cannot reach the Bot API at "
+            f"{settings.telegram_api_base_url} ({error})"
+        ) from None
+    except TelegramError as error:
+        raise CliError(f"Telegram refused to start the bot: {error}") from None
+    return EXIT_OK
+
+
+async def _with_database(settings: Settings, work: Callable[[Database], object]) -> object:
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        result = work(db)
+        if asyncio.iscoroutine(result):
+            return await result
+        return result
+    finally:
+        await db.close()
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(db: Database) -> None:
+        applied = await migrate(db)
+        for step in applied:
+            print(f"applied {step.version:04d}_{step.name}")
+        print(f"database {db.path} is at schema version {await current_version(db)}")
+
+    asyncio.run(_with_database(settings, work))
+    return EXIT_OK
+
+
+def _check_config(settings: Settings, _args: argparse.Namespace) -> int:
+    settings.require_for_run()
+    print("configuration OK")
+    for name, value in settings.model_dump().items():
+        shown = "***" if name in {"telegram_bot_token", "secret_key", "webhook_secret"} else value
+        print(f"  {name.upper()}={'' if shown is None else shown}")
+    return EXIT_OK
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.database_path.exists():
+        raise CliError(f"DATABASE_PATH: no database at {settings.database_path}", EXIT_CONFIG)
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        raise CliError(f"{target} exists; pass --force to replace it")
+
+    async def work(db: Database) -> None:
+        await db.backup_to(target)
+
+    asyncio.run(_with_database(settings, work))
+    print(f"backed up {settings.database_path} to {target}")
+    return EXIT_OK
+
+
+def _version(_settings: Settings, _args: argparse.Namespace) -> int:
+    print(f"tinbao-bot {__version__} (schema {LATEST_VERSION})")
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Community security tips bot (Telegram)."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="start the bot (the default)").set_defaults(handler=_run)
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        handler=_migrate
+    )
+    commands.add_parser(
+        "check-config", help="validate the configuration and print it (secrets hidden)"
+    ).set_defaults(handler=_check_config)
+    backup = commands.add_parser("backup", help="copy the database safely while the bot runs")
+    backup.add_argument("path", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    backup.set_defaults(handler=_backup)
+    commands.add_parser("version", help="print the version").set_defaults(handler=_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, run the subcommand, and turn known failures into one line."""
+    args = _parser().parse_args(argv)
+    handler: Callable[[Settings, argparse.Namespace], int] = getattr(args, "handler", _run)
+    if handler is _version:
+        return _version(Settings.model_construct(), args)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        return handler(settings, args)
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (SchemaTooNewError, SchemaMismatchError) as error:
+        print(f"Database error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CliError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        return EXIT_OK

@@ -1,0 +1,39 @@
+"""The command menu Telegram shows, per chat scope and language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeDefault
+
+from bot.i18n import LANGUAGES, Language, translator
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from bot.services import Services
+
+# (command, catalog key of its description) shown to everyone in a private chat.
+RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "command.start"),
+    ("help", "command.help"),
+    ("language", "command.language"),
+    ("cancel", "command.cancel"),
+)
+
+
+def resident_commands(language: Language) -> list[BotCommand]:
+    """Return the resident commands with descriptions in one language."""
+    t = translator(language)
+    return [BotCommand(name, t.label(key)) for name, key in RESIDENT_COMMANDS]
+
+
+async def publish_commands(bot: Bot, services: Services) -> None:
+    """Set the command menus: private chats per language, and the default language as fallback."""
+    scope = BotCommandScopeAllPrivateChats()
+    for language in LANGUAGES:
+        await bot.set_my_commands(resident_commands(language), scope=scope, language_code=language)
+    default = resident_commands(services.settings.default_language)
+    await bot.set_my_commands(default, scope=scope)
+    # Groups (such as the officers' chat) get no resident commands in the default scope.
+    await bot.delete_my_commands(scope=BotCommandScopeDefault())

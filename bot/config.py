@@ -1,0 +1,207 @@
+"""Typed settings read from the environment and `.env`; one clear line for every bad value."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+TELEGRAM_API_FILE_URL = "https://api.telegram.org/file/bot"
+
+# @BotFather hands out "<bot id>:<35 url-safe characters>"; we accept any length >= 20 after the
+# colon so self-hosted Bot API servers with shorter test tokens still work.
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+# Telegram's rule for the X-Telegram-Bot-Api-Secret-Token header.
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message is one line naming the key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; field names are the environment keys in lower case."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = TELEGRAM_API_BASE_URL
+    telegram_api_file_url: str = TELEGRAM_API_FILE_URL
+    database_path: Path = Path("data/tips.sqlite3")
+    officer_chat_id: int | None = None
+    admin_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    default_language: Literal["vi", "en"] = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    # Telegram allows about 30 messages a second overall and 20 a minute into one group; the
+    # rate limiter queues sends to stay under those instead of collecting 429 errors.
+    rate_limit_per_second: float = Field(default=30.0, gt=0)
+    rate_limit_group_per_minute: float = Field(default=20.0, gt=0)
+
+    @field_validator("telegram_bot_token", "webhook_secret", "secret_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("officer_chat_id", "webhook_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN_RE.match(value.get_secret_value().strip()):
+            raise ValueError(
+                "not a bot token; @BotFather gives one like 123456789:AAH... (digits, a colon, "
+                "then letters)"
+            )
+        return value
+
+    @field_validator("telegram_api_base_url", "telegram_api_file_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            bad = [part for part in parts if not re.fullmatch(r"-?\d+", part)]
+            if bad:
+                raise ValueError(
+                    f"must be comma-separated numeric Telegram user ids, got {bad[0]!r}"
+                )
+            return tuple(int(part) for part in parts)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("default_language", "bot_mode", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (expected e.g. Asia/Ho_Chi_Minh)"
+            ) from None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"too short: use at least {MIN_SECRET_KEY_LENGTH} random characters "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET_RE.match(value.get_secret_value()):
+            raise ValueError("only A-Z, a-z, 0-9, _ and - are allowed, 1 to 256 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> Settings:
+        if self.bot_mode == "webhook":
+            if self.webhook_url is None:
+                raise ConfigError("WEBHOOK_URL", "required when BOT_MODE=webhook")
+            if self.webhook_secret is None:
+                raise ConfigError("WEBHOOK_SECRET", "required when BOT_MODE=webhook")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the configured local time zone."""
+        return ZoneInfo(self.timezone)
+
+    def token(self) -> str:
+        """Return the bot token or raise the one-line error that says how to get one."""
+        if self.telegram_bot_token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN",
+                "not set. Create a bot with @BotFather in Telegram (/newbot), then put "
+                "TELEGRAM_BOT_TOKEN=<token> in .env (see .env.example)",
+            )
+        return self.telegram_bot_token.get_secret_value().strip()
+
+    def secret(self) -> bytes:
+        """Return SECRET_KEY as bytes or raise the one-line error that says how to make one."""
+        if self.secret_key is None:
+            raise ConfigError(
+                "SECRET_KEY",
+                "not set. It keys the pseudonyms that keep tipsters anonymous; generate one with "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))" and put it in .env',
+            )
+        return self.secret_key.get_secret_value().encode("utf-8")
+
+    def require_for_run(self) -> None:
+        """Raise ConfigError unless everything the live bot needs is present."""
+        self.token()
+        self.secret()
+
+
+def _first_error_line(error: ValidationError) -> ConfigError:
+    """Turn pydantic's multi-line report into one line naming the environment key."""
+    first = error.errors()[0]
+    key = str(first["loc"][0]).upper() if first["loc"] else "CONFIG"
+    message = str(first["msg"])
+    message = message.removeprefix("Value error, ")
+    if first["type"] == "literal_error":
+        message = f"{message}, got {first.get('input')!r}"
+    elif first["type"] in {"int_parsing", "float_parsing"}:
+        message = f"must be a number, got {first.get('input')!r}"
+    return ConfigError(key, message)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and `.env`, raising ConfigError with one line on error."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        # ConfigError from the model validator is not a ValueError, so pydantic lets it through.
+        raise _first_error_line(error) from None

@@ -1,0 +1,1 @@
+"""Core conversation pieces every user meets: /start, /help, /language, the main menu."""

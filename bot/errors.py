@@ -1,0 +1,50 @@
+"""The error handler: log with the traceback first, apologise briefly, ignore only the benign."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.application import services_of
+from bot.messaging import send_text
+
+log = logging.getLogger(__name__)
+
+# Telegram answers these when nothing is wrong with us: an edit that changes nothing, or a
+# button pressed so long ago that the query can no longer be answered.
+_BENIGN_BAD_REQUESTS = (
+    "message is not modified",
+    "query is too old",
+)
+
+
+def is_benign(error: BaseException | None) -> bool:
+    """Say whether an error is a known-harmless Telegram answer."""
+    if isinstance(error, Forbidden):
+        # The person blocked the bot or left the chat; there is nobody to tell.
+        return True
+    if isinstance(error, BadRequest):
+        return any(marker in error.message.lower() for marker in _BENIGN_BAD_REQUESTS)
+    return False
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a handler's exception and tell the person, in their language, to try again."""
+    error = context.error
+    if is_benign(error):
+        log.info("ignored benign Telegram error: %s", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
+    try:
+        t = await services_of(context).translator_for(update)
+        await send_text(context.bot, update.effective_chat.id, t("error.generic"))
+    except TelegramError as send_error:
+        log.warning("could not send the apology: %s", send_error)

@@ -1,0 +1,79 @@
+"""What every handler needs, built once per application: settings, storage, keys, clock."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+from telegram import Update
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core.menu import MainMenu
+from bot.core.repository import PreferencesRepository
+from bot.crypto import Keyring
+from bot.db import Database, migrate
+from bot.i18n import Language, Translator, translator
+from bot.units import UnitsRepository
+
+log = logging.getLogger(__name__)
+
+_LANGUAGE_CACHE_SIZE = 10_000
+
+
+class Services:
+    """The application's shared dependencies and their start/stop."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.keyring = Keyring(settings.secret())
+        self.db = Database(settings.database_path)
+        self.prefs = PreferencesRepository(self.db)
+        self.menu = MainMenu()
+        self.units = UnitsRepository(self.db)
+        # Language is looked up on every update; a bounded cache keeps that off the database.
+        self._languages: OrderedDict[str, Language] = OrderedDict()
+
+    async def start(self) -> None:
+        """Open the database and bring its schema up to date."""
+        await self.db.open()
+        try:
+            await migrate(self.db)
+        except Exception:
+            await self.db.close()
+            raise
+
+    async def stop(self) -> None:
+        """Close the database."""
+        await self.db.close()
+
+    async def language_of(self, user_id: int | None) -> Language:
+        """Return a person's chosen language, or the configured default."""
+        if user_id is None:
+            return self.settings.default_language
+        pseudonym = self.keyring.pseudonym(user_id)
+        cached = self._languages.get(pseudonym)
+        if cached is not None:
+            self._languages.move_to_end(pseudonym)
+            return cached
+        language = await self.prefs.language(pseudonym) or self.settings.default_language
+        self._remember(pseudonym, language)
+        return language
+
+    async def set_language(self, user_id: int, language: Language) -> None:
+        """Store a person's language choice."""
+        pseudonym = self.keyring.pseudonym(user_id)
+        await self.prefs.set_language(pseudonym, language, self.clock.now())
+        self._remember(pseudonym, language)
+
+    def _remember(self, pseudonym: str, language: Language) -> None:
+        self._languages[pseudonym] = language
+        self._languages.move_to_end(pseudonym)
+        while len(self._languages) > _LANGUAGE_CACHE_SIZE:
+            self._languages.popitem(last=False)
+
+    async def translator_for(self, update: Update) -> Translator:
+        """Return the translator for the person behind an update."""
+        user = update.effective_user
+        return translator(await self.language_of(user.id if user else None))

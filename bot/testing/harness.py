@@ -1,0 +1,132 @@
+"""Drive the real application over the in-memory Bot API, one update at a time.
+
+Tests, the sandbox and the benchmarks share this: the same `build_application` as production,
+with an extra error handler that records every handler exception so a test can fail on it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.app import build_application
+from bot.application import TipsApplication
+from bot.clock import Clock
+from bot.config import Settings, load_settings
+from bot.testing.botapi import InMemoryBotApi, SentMessage
+from bot.testing.updates import Person, UpdateBuilder
+
+TEST_TOKEN = "123456789:TEST-token-for-the-in-memory-bot-api"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+class HandlerFailedError(AssertionError):
+    """A handler raised while processing an update the test sent."""
+
+
+def settings_for_tests(database_path: Path, **overrides: Any) -> Settings:
+    """Return settings for a bot that talks only to the in-memory Bot API."""
+    values: dict[str, Any] = {
+        "telegram_bot_token": TEST_TOKEN,
+        "secret_key": TEST_SECRET,
+        "database_path": database_path,
+        # The in-memory API has no flood limits; Telegram's would only slow the tests down.
+        "rate_limit_per_second": 100_000,
+        "rate_limit_group_per_minute": 1_000_000,
+    }
+    values.update(overrides)
+    return load_settings(_env_file=None, **values)
+
+
+class BotHarness:
+    """A started `TipsApplication` on an `InMemoryBotApi`, fed with built updates."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        api: InMemoryBotApi | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.api = api or InMemoryBotApi()
+        self.clock = clock or Clock()
+        self.app: TipsApplication = build_application(settings, request=self.api, clock=self.clock)
+        self.errors: list[BaseException] = []
+        self.app.add_error_handler(self._record_error)
+        self.updates = UpdateBuilder(self.app.bot, self.api)
+
+    async def _record_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.error is not None:
+            self.errors.append(context.error)
+
+    async def start(self) -> None:
+        """Initialise and start the application (database, migrations, job queue)."""
+        await self.app.initialize()
+        await self.app.start()
+
+    async def stop(self) -> None:
+        """Stop and shut the application down, closing the database."""
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def __aenter__(self) -> BotHarness:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def send(self, update: Update, *, allow_errors: bool = False) -> None:
+        """Process one update through every handler; fail if a handler raised."""
+        before = len(self.errors)
+        await self.app.process_update(update)
+        new = self.errors[before:]
+        if new and not allow_errors:
+            raise HandlerFailedError(f"handler raised {new[0]!r}") from new[0]
+
+    async def say(self, person: Person, text: str, **kwargs: Any) -> None:
+        """Send a text message from `person` (a command if it starts with '/')."""
+        if text.startswith("/"):
+            command, *args = text.split(" ")
+            await self.send(self.updates.command(person, command, *args, **kwargs))
+        else:
+            await self.send(self.updates.text(person, text, **kwargs))
+
+    async def press(
+        self, person: Person, button_text: str, *, chat_id: int | None = None
+    ) -> SentMessage:
+        """Press the inline button labelled `button_text` on the latest message that has it."""
+        chat = person.id if chat_id is None else chat_id
+        for message in reversed(self.api.sent_messages(chat)):
+            try:
+                data = message.button_data(button_text)
+            except KeyError:
+                continue
+            await self.send(self.updates.callback(person, message, data, chat_id=chat_id))
+            return message
+        raise AssertionError(f"no message in chat {chat} has a button {button_text!r}")
+
+    def texts(self, chat_id: int) -> list[str]:
+        """Return the texts the bot sent to a chat, in order."""
+        return [message.text for message in self.api.sent_messages(chat_id)]
+
+
+def process_environment(**settings: str) -> dict[str, str]:
+    """Return this process's environment without any bot setting, plus `settings`."""
+    environment = {
+        key: value for key, value in os.environ.items() if key.lower() not in Settings.model_fields
+    }
+    environment.update(settings)
+    return environment

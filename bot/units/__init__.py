@@ -1,0 +1,6 @@
+"""Administrative units (province to commune, any depth) and lookups over their tree."""
+
+from bot.units.model import Unit
+from bot.units.repository import UnitsRepository
+
+__all__ = ["Unit", "UnitsRepository"]

@@ -1,0 +1,26 @@
+"""The unit as the rest of the bot sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import Language
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One administrative unit: a node of the tree."""
+
+    id: int
+    code: str
+    name_vi: str
+    name_en: str | None
+    parent_id: int | None
+    level: str
+    active: bool
+
+    def name(self, language: Language) -> str:
+        """Return the unit's name in a language, the Vietnamese one when there is no other."""
+        if language == "en" and self.name_en:
+            return self.name_en
+        return self.name_vi

@@ -1,0 +1,64 @@
+"""Every message exists in both languages, with the same placeholders, and formats safely."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+import bot
+from bot.commands import RESIDENT_COMMANDS
+from bot.i18n import LANGUAGES, Html, Language, catalog, translator
+
+PACKAGE = Path(bot.__file__).parent
+# Functions whose first string argument is a catalog key: t(...), t.label(...), N_(...),
+# menu.add(...). `label` and `add` are matched by Babel as bare names.
+KEYWORDS = {"t": None, "label": None, "N_": None, "add": None, "template": None}
+
+
+def _keys_used_in_code() -> set[str]:
+    keys: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
+        if isinstance(message, str) and "." in message and " " not in message:
+            keys.add(message)
+    keys.update(key for _name, key in RESIDENT_COMMANDS)
+    return keys
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def test_code_uses_keys_and_extraction_finds_them() -> None:
+    keys = _keys_used_in_code()
+    assert "start.welcome" in keys
+    assert "menu.help" in keys
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_key_used_in_code_is_translated(language: Language) -> None:
+    missing = sorted(_keys_used_in_code() - set(catalog(language)))
+    assert missing == [], f"missing in {language}: {missing}"
+
+
+def test_both_catalogs_hold_the_same_keys_and_placeholders() -> None:
+    vi, en = catalog("vi"), catalog("en")
+    assert sorted(set(vi) ^ set(en)) == []
+    mismatched = [key for key in vi if _placeholders(vi[key]) != _placeholders(en[key])]
+    assert mismatched == []
+
+
+def test_values_are_escaped_unless_trusted() -> None:
+    t = translator("en")
+    assert "&lt;script&gt;" in t("start.welcome", name="<script>")
+    assert "<i>x</i>" in t("start.welcome", name=Html("<i>x</i>"))
+    assert t.label("start.welcome", name="<b>").count("<b>") >= 2  # labels are plain text
+
+
+def test_numbers_follow_each_language() -> None:
+    assert translator("vi").number(54307) == "54.307"
+    assert translator("en").number(54307) == "54,307"
