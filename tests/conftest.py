@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot.testing.updates import Person
 
 from bot.config import Settings
 from bot.testing.harness import BotHarness, settings_for_tests
+from bot.testing.updates import Person
 
 
 @pytest.fixture(autouse=True)
