@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__
+from bot.audit.cli import add_audit_commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database, SchemaTooNewError, migrate
 from bot.db.migrations import LATEST_VERSION, SchemaMismatchError, current_version
@@ -136,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--force", action="store_true", help="replace an existing file")
     backup.set_defaults(handler=_backup)
     commands.add_parser("version", help="print the version").set_defaults(handler=_version)
+    add_audit_commands(commands)
     return parser
 
 

@@ -41,6 +41,8 @@ class Keyring:
         self._pseudonym_key = self._derive(secret, b"pseudonym/v1")
         self._seal_key = self._derive(secret, b"seal/v1")
         self._sign_key = self._derive(secret, b"sign/v1")
+        self._secret = secret
+        self._mac_keys: dict[str, bytes] = {}
 
     @staticmethod
     def _derive(secret: bytes, purpose: bytes) -> bytes:
@@ -72,6 +74,13 @@ class Keyring:
         """Return a short keyed signature of `message` (for callback data and links)."""
         digest = hmac.new(self._sign_key, message.encode(), hashlib.sha256).digest()
         return _b64(digest)[:length]
+
+    def mac(self, purpose: str, message: str) -> str:
+        """Return a full-length keyed hash of `message` under a key derived for `purpose`."""
+        key = self._mac_keys.get(purpose)
+        if key is None:
+            key = self._mac_keys[purpose] = self._derive(self._secret, purpose.encode())
+        return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, message: str, signature: str, *, length: int = 10) -> bool:
         """Say whether `signature` was made by `sign` for `message` with the same length."""

@@ -1,0 +1,1 @@
+"""Officers working the tips: the status machine, the legal clock, triage actions."""
