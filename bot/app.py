@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core import handlers as core
 from bot.errors import on_error
+from bot.maintenance.jobs import schedule_backups
 from bot.services import Services
 
 # Handler groups, in the order python-telegram-bot consults them for each update. Within a
@@ -64,4 +65,5 @@ def build_application(
     )
     application.add_handlers(core.fallbacks(), group=FEATURES)
     application.add_error_handler(on_error)
+    schedule_backups(application)
     return application

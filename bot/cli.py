@@ -19,6 +19,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database, SchemaTooNewError, migrate
 from bot.db.migrations import LATEST_VERSION, SchemaMismatchError, current_version
 from bot.logging_setup import configure_logging
+from bot.maintenance.cli import add_maintenance_commands
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     backup.set_defaults(handler=_backup)
     commands.add_parser("version", help="print the version").set_defaults(handler=_version)
     add_audit_commands(commands)
+    add_maintenance_commands(commands)
     return parser
 
 

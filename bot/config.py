@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(default=30.0, gt=0)
     rate_limit_group_per_minute: float = Field(default=20.0, gt=0)
 
+    # Online backups: every BACKUP_INTERVAL_HOURS (0 turns them off), newest BACKUP_KEEP kept.
+    backup_dir: Path = Path("data/backups")
+    backup_interval_hours: float = Field(default=24.0, ge=0)
+    backup_keep: int = Field(default=7, ge=1)
+
     @field_validator("telegram_bot_token", "webhook_secret", "secret_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Keeping the data safe: scheduled online backups, restore, and a health check."""

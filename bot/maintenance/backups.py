@@ -1,0 +1,93 @@
+"""Online backups on a schedule, with retention, and a checked restore."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot.db import Database
+from bot.db.migrations import LATEST_VERSION
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "tips-"
+_SUFFIX = ".sqlite3"
+
+
+def backup_name(now: datetime) -> str:
+    """Return the file name of a backup taken at `now` (sortable by time)."""
+    return f"{_PREFIX}{now.strftime('%Y%m%d-%H%M%S')}{_SUFFIX}"
+
+
+def existing_backups(folder: Path) -> list[Path]:
+    """Return the backups in a folder, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.name.startswith(_PREFIX) and path.name.endswith(_SUFFIX)
+    )
+
+
+async def take_backup(db: Database, folder: Path, now: datetime, keep: int) -> Path:
+    """Copy the live database into `folder` and delete all but the newest `keep` backups."""
+    target = folder / backup_name(now)
+    await db.backup_to(target)
+    for old in existing_backups(folder)[:-keep] if keep > 0 else []:
+        old.unlink(missing_ok=True)
+        log.info("removed old backup %s", old.name)
+    log.info("backed up the database to %s", target)
+    return target
+
+
+class RestoreError(Exception):
+    """A backup that must not be restored, with the reason in one line."""
+
+
+@dataclass(frozen=True)
+class BackupCheck:
+    """What a backup file holds."""
+
+    schema_version: int
+    integrity: str
+
+
+def inspect_backup(path: Path) -> BackupCheck:
+    """Open a backup read-only and check its integrity and schema version."""
+    if not path.is_file():
+        raise RestoreError(f"{path}: no such file")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+            version = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        raise RestoreError(f"{path}: not a database of this bot ({error})") from None
+    if integrity != "ok":
+        raise RestoreError(f"{path}: integrity check failed ({integrity})")
+    if version is None or int(version) > LATEST_VERSION:
+        raise RestoreError(
+            f"{path}: schema version {version} is not one this bot can run (max {LATEST_VERSION})"
+        )
+    return BackupCheck(schema_version=int(version), integrity=integrity)
+
+
+def restore_backup(backup: Path, database: Path, now: datetime) -> Path | None:
+    """Replace `database` with `backup`, keeping the replaced file aside; return where it went.
+
+    The bot must be stopped: restoring under a running bot would be overwritten by its writes.
+    """
+    inspect_backup(backup)
+    kept: Path | None = None
+    if database.exists():
+        kept = database.with_name(f"{database.name}.before-restore-{now:%Y%m%d-%H%M%S}")
+        with sqlite3.connect(database) as live, sqlite3.connect(kept) as aside:
+            live.backup(aside)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(backup) as source, sqlite3.connect(database) as target:
+        # The backup API rewrites every page of the target, WAL included, atomically.
+        source.backup(target)
+    return kept

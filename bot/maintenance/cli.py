@@ -1,0 +1,70 @@
+"""`python -m bot restore` and `python -m bot check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.crypto import Keyring
+from bot.db import Database
+from bot.maintenance.backups import RestoreError, inspect_backup, restore_backup
+from bot.maintenance.health import Finding, run_checks
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    backup = Path(args.backup)
+    database = settings.database_path
+    try:
+        check = inspect_backup(backup)
+        if database.exists() and not args.force:
+            print(
+                f"{database} exists. Stop the bot, then run again with --force to replace it "
+                "(the current file is kept beside it)."
+            )
+            return EXIT_FAILED
+        kept = restore_backup(backup, database, datetime.now(UTC))
+    except RestoreError as error:
+        print(f"Restore refused: {error}")
+        return EXIT_FAILED
+    print(f"restored {backup} (schema {check.schema_version}) to {database}")
+    if kept is not None:
+        print(f"the replaced database was kept as {kept}")
+    return EXIT_OK
+
+
+async def _check(settings: Settings) -> list[Finding]:
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        keyring = Keyring(settings.secret()) if settings.secret_key is not None else None
+        return await run_checks(db, keyring)
+    finally:
+        await db.close()
+
+
+def _check_command(settings: Settings, _args: argparse.Namespace) -> int:
+    if not settings.database_path.exists():
+        print(f"DATABASE_PATH: no database at {settings.database_path}")
+        return EXIT_FAILED
+    findings = asyncio.run(_check(settings))
+    for finding in findings:
+        print(f"{'ok  ' if finding.ok else 'FAIL'} {finding.name}: {finding.detail}")
+    return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
+
+
+def add_maintenance_commands(commands: Any) -> None:
+    """Add `restore` and `check` to the CLI's subparsers."""
+    restore = commands.add_parser("restore", help="replace the database with a backup")
+    restore.add_argument("backup", help="the backup file to restore")
+    restore.add_argument("--force", action="store_true", help="replace an existing database")
+    restore.set_defaults(handler=_restore)
+    commands.add_parser(
+        "check", help="check integrity, migrations and the audit chain"
+    ).set_defaults(handler=_check_command)
