@@ -790,10 +790,12 @@ class InMemoryBotApi(BaseRequest):
 
     def last_message(self, chat_id: int) -> SentMessage:
         """Return the latest message the bot sent to a chat; AssertionError if none."""
-        sent = self.sent_messages(chat_id)
-        if not sent:
-            raise AssertionError(f"the bot sent nothing to chat {chat_id}")
-        return sent[-1]
+        with self._lock:
+            # Newest first, snapshotting only the one returned: histories grow long in fuzzing.
+            for cid, mid in reversed(self._outgoing):
+                if cid == chat_id:
+                    return self._snapshot(cid, self._messages[cid][mid])
+        raise AssertionError(f"the bot sent nothing to chat {chat_id}")
 
     def last_text(self, chat_id: int) -> str:
         """Return the text (or caption) of the latest message the bot sent to a chat."""
