@@ -13,12 +13,21 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core import handlers as core
 from bot.errors import on_error
+from bot.figures.handlers import figures_handlers
 from bot.maintenance.jobs import schedule_backups
+from bot.officers import handlers as officers
+from bot.persistence import flush_after_update
 from bot.services import Services
+from bot.tips import handlers as tips
+from bot.units import handlers as units
 
 # Handler groups, in the order python-telegram-bot consults them for each update. Within a
 # group the first matching handler wins, so catch-alls go last in FEATURES.
+# GUARDS run first and may stop an update (flood protection); PERSISTENCE runs last, after
+# conversations have moved to their new state.
+GUARDS = -10
 FEATURES = 0
+PERSISTENCE = 100
 
 
 def build_application(
@@ -47,13 +56,21 @@ def build_application(
             )
         )
     )
+    # Conversation states in SQLite (sealed keys), so a restart resumes every resident.
+    builder = builder.persistence(tips.persistence(services))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = cast(TipsApplication, builder.build())
 
+    services.menu.add("tips.menu.send", tips.send_from_menu, order=10)
+    services.menu.add("tips.menu.mine", tips.my_tips, order=20)
     services.menu.add("menu.help", core.help_command, order=80)
     services.menu.add("menu.language", core.language_command, order=90)
 
+    application.add_handler(tips.flood_guard(), group=GUARDS)
+    # The tip conversation comes before core: it owns "/start tip" (plain /start falls through
+    # to core) and the menu's "Send a tip", and during a draft it takes the resident's messages.
+    application.add_handlers(tips.handlers(), group=FEATURES)
     application.add_handlers(core.handlers(), group=FEATURES)
     # Menu buttons are plain text messages; they must be matched before the catch-all below.
     application.add_handler(
@@ -63,7 +80,17 @@ def build_application(
         ),
         group=FEATURES,
     )
+    # Officers and units: every handler guarded (bot.officers.access). The /addofficer and
+    # /importunits conversations must come before resident catch-alls, which would
+    # otherwise take the forward or the file they wait for.
+    application.add_handlers(officers.handlers(), group=FEATURES)
+    application.add_handlers(units.handlers(), group=FEATURES)
+    # Figures after units: its bare .csv/.xlsx handler must not take /importunits' file.
+    application.add_handlers(figures_handlers(), group=FEATURES)
+    application.startup_hooks.append(officers.on_startup)
     application.add_handlers(core.fallbacks(), group=FEATURES)
     application.add_error_handler(on_error)
     schedule_backups(application)
+    tips.schedule_jobs(application)
+    application.add_handler(flush_after_update(), group=PERSISTENCE)
     return application

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram.error import TelegramError
@@ -14,6 +15,9 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+# A start-up step a feature adds (e.g. checking the officers' chat); it must handle its own
+# Telegram errors, because a step that raises stops the start-up.
+StartupHook = Callable[["TipsApplication"], Awaitable[None]]
 
 
 class TipsApplication(
@@ -31,6 +35,7 @@ class TipsApplication(
     def __init__(self, *, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
+        self.startup_hooks: list[StartupHook] = []
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise PTB (persistence reads the database)."""
@@ -45,6 +50,13 @@ class TipsApplication(
         except TelegramError as error:
             # The menu of commands is a convenience; a failure here must not stop the bot.
             log.warning("could not publish the command menu: %s", error)
+        # After PTB's initialise: the hooks may use the bot (its id, the Bot API).
+        try:
+            for hook in self.startup_hooks:
+                await hook(self)
+        except BaseException:
+            await self.shutdown()
+            raise
 
     async def shutdown(self) -> None:
         """Shut PTB down, then close the database."""

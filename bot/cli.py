@@ -18,8 +18,11 @@ from bot.audit.cli import add_audit_commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database, SchemaTooNewError, migrate
 from bot.db.migrations import LATEST_VERSION, SchemaMismatchError, current_version
+from bot.figures.cli import add_figures_commands
 from bot.logging_setup import configure_logging
 from bot.maintenance.cli import add_maintenance_commands
+from bot.sandbox import add_sandbox_command, run_without_token
+from bot.units.cli import add_units_commands
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,9 @@ class CliError(Exception):
 
 
 def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.telegram_bot_token is None:
+        # No token yet: show the whole bot in a terminal chat instead of stopping.
+        return run_without_token(settings)
     settings.require_for_run()
     from bot.app import build_application  # imported late: `version` needs no Telegram stack
 
@@ -139,7 +145,10 @@ def _parser() -> argparse.ArgumentParser:
     backup.set_defaults(handler=_backup)
     commands.add_parser("version", help="print the version").set_defaults(handler=_version)
     add_audit_commands(commands)
+    add_figures_commands(commands)
     add_maintenance_commands(commands)
+    add_sandbox_command(commands)
+    add_units_commands(commands)
     return parser
 
 

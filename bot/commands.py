@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 # (command, catalog key of its description) shown to everyone in a private chat.
 RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "command.start"),
+    ("tip", "command.tip"),
+    ("mytips", "command.mytips"),
+    ("status", "command.status"),
     ("help", "command.help"),
     ("language", "command.language"),
     ("cancel", "command.cancel"),

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # rate limiter queues sends to stay under those instead of collecting 429 errors.
     rate_limit_per_second: float = Field(default=30.0, gt=0)
     rate_limit_group_per_minute: float = Field(default=20.0, gt=0)
+    # Tips (bot/tips): an unfinished draft is discarded, with a notice, after this idle time;
+    # per-resident limits; whether evidence is downloaded (to strip EXIF/GPS) before it is
+    # passed on; how often the outbox to the officers' chats is retried.
+    tip_draft_idle_minutes: int = Field(default=60, ge=1)
+    tip_limit_per_hour: int = Field(default=5, ge=1)
+    tip_limit_per_day: int = Field(default=20, ge=1)
+    evidence_download: bool = False
+    outbox_interval_seconds: float = Field(default=5.0, gt=0)
 
     # Online backups: every BACKUP_INTERVAL_HOURS (0 turns them off), newest BACKUP_KEEP kept.
     backup_dir: Path = Path("data/backups")

@@ -13,7 +13,10 @@ from bot.core.menu import MainMenu
 from bot.core.repository import PreferencesRepository
 from bot.crypto import Keyring
 from bot.db import Database, migrate
+from bot.figures.service import FiguresService
 from bot.i18n import Language, Translator, translator
+from bot.officers.service import OfficersService
+from bot.tips.service import TipService
 from bot.units import UnitsRepository
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,13 @@ class Services:
         self.prefs = PreferencesRepository(self.db)
         self.menu = MainMenu()
         self.units = UnitsRepository(self.db)
+        self.tips = TipService(
+            settings=settings, db=self.db, keyring=self.keyring, clock=self.clock, units=self.units
+        )
+        self.figures = FiguresService(self.db, self.units, self.clock)
+        self.officers = OfficersService(
+            self.db, self.units, self.clock, config_admins=settings.admin_user_ids
+        )
         # Language is looked up on every update; a bounded cache keeps that off the database.
         self._languages: OrderedDict[str, Language] = OrderedDict()
 

@@ -19,6 +19,8 @@ def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
         env=process_environment(**env),
+        # Never the terminal: without a token `run` would open the interactive sandbox.
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
@@ -34,17 +36,20 @@ def _one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_run_without_token_explains_how_to_get_one(tmp_path: Path) -> None:
+    # Without a token, `run` starts the local sandbox; with nothing on stdin it ends at once.
     result = run_cli("run", cwd=tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == 0, result.stderr
     line = _one_clear_line(result)
     assert "TELEGRAM_BOT_TOKEN" in line
+    assert "sandbox" in line
     assert "@BotFather" in line
     assert ".env" in line
+    assert not (tmp_path / "data" / "tips.sqlite3").exists()
 
 
 def test_default_command_is_run(tmp_path: Path) -> None:
     result = run_cli(cwd=tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == 0, result.stderr
     assert "TELEGRAM_BOT_TOKEN" in _one_clear_line(result)
 
 

@@ -18,6 +18,8 @@ class Unit:
     parent_id: int | None
     level: str
     active: bool
+    # The unit's own officers' chat, if it has one (tips of the subtree are posted there).
+    chat_id: int | None = None
 
     def name(self, language: Language) -> str:
         """Return the unit's name in a language, the Vietnamese one when there is no other."""

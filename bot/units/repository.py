@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from bot.db import Database
 from bot.text import fold
 from bot.units.model import Unit
 
-_COLUMNS = "id, code, name_vi, name_en, parent_id, level, active"
+_COLUMNS = "id, code, name_vi, name_en, parent_id, level, active, chat_id"
 
 
 def _unit(row: sqlite3.Row) -> Unit:
@@ -23,7 +24,14 @@ def _unit(row: sqlite3.Row) -> Unit:
         parent_id=row["parent_id"],
         level=str(row["level"]),
         active=bool(row["active"]),
+        chat_id=row["chat_id"],
     )
+
+
+def _nfc(text: str) -> str:
+    # One stored form: a name typed on a phone (NFC) and one pasted from a Mac file (NFD)
+    # must be the same bytes in the database, exports and figures.
+    return unicodedata.normalize("NFC", text.strip())
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,19 @@ class UnitRecord:
     parent_code: str | None
     level: str
     active: bool = True
+    # The unit's own officers' chat; written only when `set_chat` is true, so an import
+    # without a chat_id column keeps the chats already configured.
+    chat_id: int | None = None
+    set_chat: bool = False
+
+
+@dataclass(frozen=True)
+class UnitEdge:
+    """A unit reduced to what tree validation needs: its code, its parent's code, its state."""
+
+    code: str
+    parent_code: str | None
+    active: bool
 
 
 class UnitsRepository:
@@ -71,10 +92,18 @@ class UnitsRepository:
         )
         return [_unit(row) for row in rows]
 
-    async def search(self, query: str, *, limit: int = 10, active_only: bool = True) -> list[Unit]:
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        active_only: bool = True,
+        within: int | None = None,
+    ) -> list[Unit]:
         """Find units by name or code, ignoring case, diacritics and Unicode form.
 
         Exact matches come first, then names starting with the query, then names containing it.
+        With `within`, only that unit and the units below it are searched.
         """
         folded = fold(query)
         if not folded:
@@ -93,6 +122,14 @@ class UnitsRepository:
             FROM units
             WHERE (lower(code) = ? OR search_name LIKE '%' || ? || '%' ESCAPE '\\')
               AND (active = 1 OR ? = 0)
+              AND (? IS NULL OR id IN (
+                  WITH RECURSIVE below(id) AS (
+                      SELECT ?
+                      UNION
+                      SELECT child.id FROM units AS child JOIN below ON child.parent_id = below.id
+                  )
+                  SELECT id FROM below
+              ))
             ORDER BY rank, length(name_vi), name_vi
             LIMIT ?
             """,
@@ -105,6 +142,8 @@ class UnitsRepository:
                 folded,
                 escaped,
                 1 if active_only else 0,
+                within,
+                within,
                 limit,
             ),
         )
@@ -154,6 +193,34 @@ class UnitsRepository:
         """Say whether `unit_id` is `scope_id` or lies below it."""
         return any(unit.id == scope_id for unit in await self.ancestors(unit_id))
 
+    async def edges(self) -> list[UnitEdge]:
+        """Return every unit as (code, parent code, active), for validating an import."""
+        rows = await self._db.fetch_all(
+            """
+            SELECT unit.code AS code, parent.code AS parent_code, unit.active AS active
+            FROM units AS unit LEFT JOIN units AS parent ON unit.parent_id = parent.id
+            """
+        )
+        return [UnitEdge(str(row["code"]), row["parent_code"], bool(row["active"])) for row in rows]
+
+    async def count(self) -> int:
+        """Return how many units exist, retired ones included."""
+        return int(await self._db.fetch_value("SELECT count(*) FROM units") or 0)
+
+    async def with_chats(self) -> list[Unit]:
+        """Return the units that have an officers' chat of their own."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM units WHERE chat_id IS NOT NULL ORDER BY code"
+        )
+        return [_unit(row) for row in rows]
+
+    async def nearest_chat(self, unit_id: int) -> int | None:
+        """Return the officers' chat of the unit or of its nearest ancestor that has one."""
+        for unit in reversed(await self.ancestors(unit_id)):
+            if unit.chat_id is not None:
+                return unit.chat_id
+        return None
+
     async def save_all(self, records: Sequence[UnitRecord], now: datetime) -> int:
         """Insert or update units in one transaction, parents resolved by code; return count.
 
@@ -172,30 +239,33 @@ class UnitsRepository:
                     if parent is None:
                         raise ValueError(f"unknown parent {record.parent_code!r}")
                     parent_id = int(parent[0])
-                search_name = " | ".join(
-                    fold(name) for name in (record.name_vi, record.name_en) if name
-                )
+                name_vi = _nfc(record.name_vi)
+                name_en = _nfc(record.name_en) if record.name_en else None
+                search_name = " | ".join(fold(name) for name in (name_vi, name_en) if name)
                 await conn.execute(
                     """
                     INSERT INTO units (code, name_vi, name_en, parent_id, level, active,
-                                       search_name, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       search_name, chat_id, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (code) DO UPDATE SET
                         name_vi = excluded.name_vi, name_en = excluded.name_en,
                         parent_id = excluded.parent_id, level = excluded.level,
                         active = excluded.active, search_name = excluded.search_name,
+                        chat_id = CASE WHEN ? THEN excluded.chat_id ELSE units.chat_id END,
                         updated_at = excluded.updated_at
                     """,
                     (
-                        record.code,
-                        record.name_vi,
-                        record.name_en,
+                        record.code.strip(),
+                        name_vi,
+                        name_en,
                         parent_id,
                         record.level,
                         1 if record.active else 0,
                         search_name,
+                        record.chat_id if record.set_chat else None,
                         stamp,
                         stamp,
+                        1 if record.set_chat else 0,
                     ),
                 )
         return len(records)

@@ -14,6 +14,9 @@ STATEMENTS = (
         active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
         -- fold(name_vi) and fold(name_en): lower case, no diacritics, for lookups.
         search_name TEXT NOT NULL,
+        -- The officers' chat of this unit, if it has its own; otherwise the nearest ancestor's,
+        -- then OFFICER_CHAT_ID (see bot.officers.chats).
+        chat_id     INTEGER,
         created_at  TEXT NOT NULL,
         updated_at  TEXT NOT NULL,
         CHECK (parent_id IS NULL OR parent_id <> id)

@@ -1,0 +1,249 @@
+"""The one access layer: who is an officer, what they may touch, and the guard on every handler.
+
+Every officer, analyst and admin handler of every feature is declared with `officer_command`,
+`officer_callback` or `officer_message` (or wraps its callback in `Guarded`). The guard looks the
+person up once per update, refuses anyone without one of the handler's roles, and hands the
+callback the `Officer`, so no callback checks roles itself. tests/officers/test_access.py walks
+the application's handlers and fails on any command that is neither a resident command nor
+guarded.
+
+A refusal is indistinguishable from asking for something the bot does not have: a refused
+command gets exactly the answer to an unknown command, a refused button exactly the answer to a
+stale one, whatever the command and whatever the reason (not an officer, revoked, wrong role).
+So a refusal reveals neither what the command would have shown nor that it exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.ext.filters import BaseFilter
+
+from bot.application import services_of
+from bot.core import handlers as core
+from bot.officers.model import (
+    ADMIN_ONLY,
+    CASE_WORKERS,
+    ROLES,
+    STAFF,
+    Officer,
+    Role,
+    as_role,
+)
+from bot.officers.service import clean_name
+
+__all__ = [
+    "ADMIN_ONLY",
+    "CASE_WORKERS",
+    "ROLES",
+    "STAFF",
+    "Guarded",
+    "GuardedCommand",
+    "Officer",
+    "OfficerCallback",
+    "Role",
+    "application_handlers",
+    "as_role",
+    "can_act_on_unit",
+    "current_officer",
+    "guard_of",
+    "guarded_commands",
+    "officer_callback",
+    "officer_command",
+    "officer_message",
+    "refuse",
+    "scope_unit_ids",
+    "walk_handlers",
+]
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+# A guarded callback receives the officer the guard found, so it never has to look again.
+OfficerCallback = Callable[[Update, Context, Officer], Coroutine[Any, Any, object]]
+AnyHandler = BaseHandler[Update, Context, object]
+
+# New messages only: editing an old "/setrole ..." must not run it a second time.
+PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+
+
+async def current_officer(update: Update, context: Context) -> Officer | None:
+    """Return the active officer behind an update (ADMIN_USER_IDS count as admins), or None.
+
+    Only reads: a resident who talks to the bot is never written to the registry.
+    """
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    return await services_of(context).officers.officer(user.id)
+
+
+async def can_act_on_unit(officer: Officer, unit_id: int) -> bool:
+    """Say whether the officer may act on the unit: it is their unit or below it, at any depth.
+
+    Admins act on every unit; a revoked officer on none.
+    """
+    return officer.covers(unit_id)
+
+
+def scope_unit_ids(officer: Officer) -> frozenset[int] | None:
+    """Return the ids of every unit the officer may act on, or None for the whole tree (admins).
+
+    Use it to filter queries: `WHERE unit_id IN (...)` unless None.
+    """
+    return officer.unit_ids()
+
+
+async def refuse(update: Update, context: Context) -> None:
+    """Answer as if the command or button did not exist (see the module docstring)."""
+    if update.callback_query is not None:
+        await core.stale_button(update, context)
+        return
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        # In groups the bot does not answer commands it lacks either; silence is the same answer.
+        return
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if text and text.startswith("/"):
+        await core.unknown_command(update, context)
+    else:
+        await core.not_understood(update, context)
+
+
+class Guarded:
+    """A handler callback that runs only for an active officer whose role is in `roles`."""
+
+    def __init__(
+        self,
+        callback: OfficerCallback,
+        roles: Iterable[Role],
+        *,
+        command: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        self.roles: frozenset[Role] = frozenset(roles)
+        if not self.roles or not self.roles <= set(ROLES):
+            raise ValueError(f"a guard needs roles among {ROLES}, got {sorted(self.roles)}")
+        self.callback = callback
+        self.command = command
+        self.description = description
+        # python-telegram-bot names handlers by their callback's __qualname__ in its repr.
+        self.__qualname__ = f"Guarded({getattr(callback, '__qualname__', repr(callback))})"
+
+    async def __call__(self, update: Update, context: Context) -> object:
+        """Run the callback for an allowed officer; otherwise refuse and end any conversation."""
+        officer = await current_officer(update, context)
+        if officer is None or officer.role not in self.roles:
+            log.info("refused %s: no access", self.command or self.__qualname__)
+            await refuse(update, context)
+            return ConversationHandler.END
+        user = update.effective_user
+        if user is not None:
+            name = clean_name(user.full_name)
+            if name and name != officer.display_name:
+                await services_of(context).officers.remember_name(user.id, name)
+        return await self.callback(update, context, officer)
+
+
+def officer_command(
+    command: str,
+    callback: OfficerCallback,
+    *,
+    roles: Iterable[Role] = CASE_WORKERS,
+    description: str | None = None,
+    filters: BaseFilter | None = PRIVATE,
+) -> CommandHandler[Context, object]:
+    """Return a guarded /command handler (private chats by default).
+
+    `description` is the catalog key of the command's line in the officers' command menu (mark
+    it with `N_`); without one the command works but is not listed.
+    """
+    guarded = Guarded(callback, roles, command=command, description=description)
+    return CommandHandler(command, guarded, filters=filters)
+
+
+def officer_callback(
+    pattern: str | re.Pattern[str],
+    callback: OfficerCallback,
+    *,
+    roles: Iterable[Role] = CASE_WORKERS,
+) -> CallbackQueryHandler[Context, object]:
+    """Return a guarded handler of inline-button presses whose data matches `pattern`."""
+    return CallbackQueryHandler(Guarded(callback, roles), pattern=pattern)
+
+
+def officer_message(
+    message_filter: BaseFilter,
+    callback: OfficerCallback,
+    *,
+    roles: Iterable[Role] = CASE_WORKERS,
+) -> MessageHandler[Context, object]:
+    """Return a guarded handler of messages (a conversation step, a document to import, ...)."""
+    return MessageHandler(message_filter, Guarded(callback, roles))
+
+
+def guard_of(handler: BaseHandler[Any, Any, Any]) -> Guarded | None:
+    """Return the guard of a handler, or None if the handler is not guarded."""
+    callback = handler.callback
+    return callback if isinstance(callback, Guarded) else None
+
+
+def walk_handlers(
+    handlers: Iterable[BaseHandler[Any, Any, Any]],
+) -> Iterator[BaseHandler[Any, Any, Any]]:
+    """Yield every handler, descending into conversations' entry points, states and fallbacks."""
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            yield from walk_handlers(handler.entry_points)
+            for state_handlers in handler.states.values():
+                yield from walk_handlers(state_handlers)
+            yield from walk_handlers(handler.fallbacks)
+        else:
+            yield handler
+
+
+def application_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> Iterator[BaseHandler[Any, Any, Any]]:
+    """Yield every handler of an application, group by group, conversations opened."""
+    for group in sorted(application.handlers):
+        yield from walk_handlers(application.handlers[group])
+
+
+@dataclass(frozen=True)
+class GuardedCommand:
+    """A guarded command as the menus list it."""
+
+    name: str
+    roles: frozenset[Role]
+    description: str
+
+
+def guarded_commands(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> list[GuardedCommand]:
+    """Return the application's guarded commands that have a menu description, in order."""
+    found: dict[str, GuardedCommand] = {}
+    for handler in application_handlers(application):
+        guard = guard_of(handler)
+        if guard is None or guard.description is None or not isinstance(handler, CommandHandler):
+            continue
+        for name in sorted(handler.commands):
+            found.setdefault(name, GuardedCommand(name, guard.roles, guard.description))
+    return list(found.values())

@@ -1,0 +1,690 @@
+"""Admin commands over the officers' registry, and /whoami for every officer.
+
+/officers                      list the registry
+/addofficer [ID] ROLE [UNIT]   add (or restore) a person: by id, by replying to one of their
+                               messages, or, without either, by forwarding one afterwards
+/setrole [ID] ROLE [UNIT]      change a role (officers and analysts keep their unit if none given)
+/setunit [ID] UNIT             move an officer or analyst
+/removeofficer [ID]            revoke access, after a confirmation button
+/officerlog [ID]               the history of changes: who changed whom, when
+/whoami                        your role, scope and commands
+
+Every handler here is guarded (bot.officers.access); handlers parse, call the service, reply.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+    User,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    filters,
+)
+
+from bot.application import TipsApplication, services_of
+from bot.i18n import N_, Language, Translator, translator
+from bot.messaging import send_text
+from bot.officers.access import (
+    ADMIN_ONLY,
+    STAFF,
+    Officer,
+    OfficerCallback,
+    guarded_commands,
+    officer_callback,
+    officer_command,
+    officer_message,
+    refuse,
+)
+from bot.officers.chats import check_officer_chats
+from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
+from bot.officers.model import Role, as_role
+from bot.officers.repository import OfficerChange, OfficerRecord
+from bot.officers.service import Actor, OfficerError
+from bot.units import Unit
+from bot.units.lookup import InputError, resolve_unit, shown, unit_label
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+# Conversation state of /addofficer while it waits for the person (a forward, a contact, an id).
+WAIT_PERSON: Final = 0
+ADD_TIMEOUT_SECONDS: Final = 600
+_PENDING = "officers.pending_add"
+
+REMOVE_CALLBACK: Final = "off:rm:"
+KEEP_CALLBACK: Final = "off:keep:"
+
+# Commands with arguments are short; a longer text is a paste gone wrong, not a request.
+MAX_COMMAND_LENGTH: Final = 300
+HISTORY_LENGTH: Final = 20
+# Telegram user ids are positive and below 2**52; groups and channels are negative.
+_USER_ID = re.compile(r"[1-9]\d{0,15}")
+_ID_ATTEMPT = re.compile(r"[-+]?\d")
+
+# New messages only: editing an old "/setrole ..." must not run it a second time.
+PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+PRIVATE_OR_GROUP = filters.UpdateType.MESSAGE & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
+
+ROLE_KEYS: Final[dict[Role, str]] = {
+    "admin": N_("officers.role.admin"),
+    "officer": N_("officers.role.officer"),
+    "analyst": N_("officers.role.analyst"),
+}
+ACTION_KEYS: Final[dict[str, str]] = {
+    "add": N_("officers.log.add"),
+    "restore": N_("officers.log.restore"),
+    "role": N_("officers.log.role"),
+    "unit": N_("officers.log.unit"),
+    "remove": N_("officers.log.remove"),
+}
+
+
+@dataclass(frozen=True)
+class _Person:
+    """The person a command is about: a Telegram id, and a name when Telegram showed one."""
+
+    user_id: int
+    name: str = ""
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def person_label(name: str, user_id: int) -> str:
+    """Return "Name (id)" as plain text, or the id alone when no name is known."""
+    return f"{name} ({user_id})" if name else str(user_id)
+
+
+def role_label(t: Translator, role: str) -> str:
+    """Return a role in the translator's language."""
+    checked = as_role(role)
+    return t.label(ROLE_KEYS[checked]) if checked else role
+
+
+async def _scope_label(services: Services, t: Translator, unit_id: int | None) -> str:
+    if unit_id is None:
+        return t.label("officers.scope.all")
+    unit = await services.units.by_id(unit_id)
+    return unit_label(unit, t.language) if unit is not None else str(unit_id)
+
+
+async def _values(
+    services: Services, t: Translator, record: OfficerRecord | None, person: _Person | None
+) -> dict[str, object]:
+    """Return the placeholders every registry message may use: person, role, unit."""
+    user_id = record.user_id if record else person.user_id if person else 0
+    name = (person.name if person else "") or (record.display_name if record else "")
+    name = services.officers.name_of(user_id, name)
+    values: dict[str, object] = {"person": person_label(name, user_id), "id": user_id}
+    values["role"] = role_label(t, record.role) if record else ""
+    values["unit"] = await _scope_label(services, t, record.unit_id) if record else ""
+    return values
+
+
+def _state_label(t: Translator, state: dict[str, Any] | None) -> str:
+    if state is None:
+        return "—"
+    if not state.get("active", True):
+        return t.label("officers.state.revoked")
+    unit = state.get("unit") or t.label("officers.scope.all")
+    return f"{role_label(t, str(state.get('role', '')))} · {unit}"
+
+
+def _local_time(services: Services, stamp: str) -> str:
+    moment = datetime.fromisoformat(stamp).astimezone(services.settings.zone)
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+async def _reply(
+    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await send_text(context.bot, chat.id, text, reply_markup=markup)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _arguments(update: Update, context: Context) -> list[str]:
+    message = update.effective_message
+    if message is not None and len(message.text or "") > MAX_COMMAND_LENGTH:
+        raise InputError(N_("officers.error.too_long"), limit=MAX_COMMAND_LENGTH)
+    return list(context.args or [])
+
+
+def _user_id(token: str, context: Context) -> int:
+    cleaned = token.strip()
+    if not _USER_ID.fullmatch(cleaned):
+        raise InputError(N_("officers.error.bad_id"), value=shown(cleaned))
+    user_id = int(cleaned)
+    if user_id == context.bot.id:
+        raise InputError(N_("officers.error.is_bot"))
+    return user_id
+
+
+def person_in(message: Message) -> _Person:
+    """Return the person a message stands for: a forward's author, a contact, or its sender."""
+    origin = message.forward_origin
+    user: User | None
+    if isinstance(origin, MessageOriginUser):
+        user = origin.sender_user
+    elif isinstance(origin, MessageOriginHiddenUser):
+        # The author hides their account in forwards (a Telegram privacy setting).
+        raise InputError(N_("officers.error.hidden_forward"))
+    elif origin is not None:
+        raise InputError(N_("officers.error.not_a_person"))
+    elif message.contact is not None:
+        contact = message.contact
+        if contact.user_id is None:
+            raise InputError(N_("officers.error.contact_without_account"))
+        name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+        return _Person(contact.user_id, name)
+    else:
+        user = message.from_user
+    if user is None:
+        raise InputError(N_("officers.error.not_a_person"))
+    if user.is_bot:
+        raise InputError(N_("officers.error.is_bot"))
+    return _Person(user.id, user.full_name)
+
+
+def _replied_message(update: Update) -> Message | None:
+    message = update.effective_message
+    if message is None or message.reply_to_message is None:
+        return None
+    reply = message.reply_to_message
+    # In a forum topic every message "replies" to the topic's first message; that is no reply.
+    if message.is_topic_message and reply.message_id == message.message_thread_id:
+        return None
+    return reply
+
+
+def _target(update: Update, context: Context, args: list[str]) -> tuple[_Person | None, list[str]]:
+    """Split off who the command is about: a leading id, or the author of the replied message."""
+    if args and _ID_ATTEMPT.match(args[0]):
+        return _Person(_user_id(args[0], context)), args[1:]
+    reply = _replied_message(update)
+    if reply is not None:
+        return person_in(reply), args
+    return None, args
+
+
+def _role(token: str | None) -> Role:
+    if token is None:
+        raise InputError(N_("officers.error.missing_role"))
+    role = as_role(token)
+    if role is None:
+        raise InputError(N_("officers.error.bad_role"), value=shown(token))
+    return role
+
+
+async def _unit_for_role(
+    services: Services, role: Role, words: list[str], language: Language
+) -> Unit | None:
+    """Return the unit named by `words` for an officer or analyst; None for an admin."""
+    if role == "admin":
+        if words:
+            raise InputError(N_("officers.error.admin_has_no_unit_arg"))
+        return None
+    if not words:
+        raise InputError(N_("officers.error.need_unit_arg"))
+    return await resolve_unit(services.units, " ".join(words), within=None, language=language)
+
+
+def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
+    """Turn refused input into a translated answer; stay in (or do not enter) a conversation."""
+
+    @functools.wraps(callback)
+    async def wrapper(update: Update, context: Context, officer: Officer) -> object:
+        services = services_of(context)
+        t = await services.translator_for(update)
+        try:
+            return await callback(update, context, officer)
+        except InputError as error:
+            await _reply(update, context, error.text(t))
+        except OfficerError as error:
+            person = None if error.user_id is None else _Person(error.user_id)
+            values = await _values(services, t, error.record, person)
+            await _reply(update, context, t(error.key, **values))
+        return None
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- after a change
+
+
+async def _after_change(
+    context: Context, actor: Officer, record: OfficerRecord, notice_key: str
+) -> str:
+    """Refresh the person's menu and tell them; return a note for the admin if they were not."""
+    application = context.application
+    services = services_of(context)
+    if isinstance(application, TipsApplication):
+        try:
+            await publish_officer_menu(application, record.user_id)
+        except TelegramError as error:
+            # The change is committed; the menu follows at the next change or restart.
+            log.warning("could not refresh the menu of user %s: %s", record.user_id, error)
+    if record.user_id == actor.user_id:
+        return ""
+    t = translator(await services.language_of(record.user_id))
+    values = await _values(services, t, record, None)
+    try:
+        await send_text(context.bot, record.user_id, t(notice_key, **values))
+    except TelegramError as error:
+        log.info("could not tell user %s about their access: %s", record.user_id, error)
+        actor_t = translator(await services.language_of(actor.user_id))
+        return "\n" + actor_t("officers.notify.failed")
+    return ""
+
+
+# ---------------------------------------------------------------- commands
+
+
+@_answers_errors
+async def list_officers(update: Update, context: Context, officer: Officer) -> object:
+    """List the active officers by role, with their units; count the revoked ones."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    _arguments(update, context)
+    records = await services.officers.records(active_only=False)
+    by_id = {record.user_id: record for record in records}
+    units = {unit.id: unit for unit in await services.units.all()}
+    sections: dict[Role, list[str]] = {"admin": [], "officer": [], "analyst": []}
+    for user_id in sorted(services.officers.config_admins):
+        known = by_id.get(user_id)
+        name = services.officers.name_of(user_id, known.display_name if known else "")
+        sections["admin"].append(t("officers.list.config_line", person=person_label(name, user_id)))
+    for record in records:
+        if not record.active or record.user_id in services.officers.config_admins:
+            continue
+        label = person_label(record.display_name, record.user_id)
+        if record.unit_id is None:
+            sections[record.role].append(t("officers.list.admin_line", person=label))
+        else:
+            unit = units.get(record.unit_id)
+            where = unit_label(unit, t.language) if unit else str(record.unit_id)
+            sections[record.role].append(t("officers.list.line", person=label, unit=where))
+    total = sum(len(lines) for lines in sections.values())
+    parts = [t("officers.list.title", count=total)]
+    headings = {
+        "admin": t("officers.list.admins"),
+        "officer": t("officers.list.officers"),
+        "analyst": t("officers.list.analysts"),
+    }
+    for role, lines in sections.items():
+        if lines:
+            parts.append(headings[role] + "\n" + "\n".join(lines))
+    revoked = sum(
+        1
+        for record in records
+        if not record.active and record.user_id not in services.officers.config_admins
+    )
+    if revoked:
+        parts.append(t("officers.list.revoked", count=revoked))
+    if total == 0:
+        parts.append(t("officers.list.empty"))
+    await _reply(update, context, "\n\n".join(parts))
+    return None
+
+
+@_answers_errors
+async def add_officer(update: Update, context: Context, officer: Officer) -> object:
+    """Add a person: by id or reply at once, otherwise ask for a forwarded message."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    args = _arguments(update, context)
+    if not args:
+        await _reply(update, context, t("officers.add.usage"))
+        return ConversationHandler.END
+    person, rest = _target(update, context, args)
+    role = _role(rest[0] if rest else None)
+    unit = await _unit_for_role(services, role, rest[1:], t.language)
+    if person is None:
+        chat = update.effective_chat
+        if chat is None or chat.type != chat.PRIVATE:
+            raise InputError(N_("officers.error.who"))
+        if context.user_data is not None:
+            context.user_data[_PENDING] = (role, None if unit is None else unit.id)
+        await _reply(update, context, t("officers.add.ask_person"))
+        return WAIT_PERSON
+    await _add(update, context, officer, person, role, unit)
+    return ConversationHandler.END
+
+
+@_answers_errors
+async def add_officer_person(update: Update, context: Context, officer: Officer) -> object:
+    """Take the person to add from a forwarded message, a shared contact or a typed id."""
+    services = services_of(context)
+    message = update.effective_message
+    pending = (context.user_data or {}).get(_PENDING)
+    if message is None or pending is None:
+        return ConversationHandler.END
+    if message.forward_origin is not None or message.contact is not None:
+        person = person_in(message)
+    else:
+        text = (message.text or "").strip()
+        if len(text) > MAX_COMMAND_LENGTH or not _ID_ATTEMPT.match(text):
+            raise InputError(N_("officers.error.person_expected"))
+        person = _Person(_user_id(text, context))
+    role, unit_id = pending
+    unit = None if unit_id is None else await services.units.by_id(unit_id)
+    await _add(update, context, officer, person, role, unit)
+    if context.user_data is not None:
+        context.user_data.pop(_PENDING, None)
+    return ConversationHandler.END
+
+
+async def add_officer_cancel(update: Update, context: Context) -> int:
+    """Stop waiting for the person to add."""
+    if context.user_data is not None:
+        context.user_data.pop(_PENDING, None)
+    t = await services_of(context).translator_for(update)
+    await _reply(update, context, t("officers.add.cancelled"))
+    return ConversationHandler.END
+
+
+async def _add(
+    update: Update,
+    context: Context,
+    officer: Officer,
+    person: _Person,
+    role: Role,
+    unit: Unit | None,
+) -> None:
+    services = services_of(context)
+    t = await services.translator_for(update)
+    known = await services.officers.record(person.user_id)
+    name = person.name or (known.display_name if known else "")
+    try:
+        record = await services.officers.add(
+            Actor(officer.user_id), person.user_id, role, unit, display_name=name
+        )
+    except OfficerError as error:
+        values = await _values(services, t, error.record, _Person(person.user_id, name))
+        await _reply(update, context, t(error.key, **values))
+        return
+    note = await _after_change(context, officer, record, N_("officers.notify.added"))
+    values = await _values(services, t, record, None)
+    key = N_("officers.added") if known is None else N_("officers.restored")
+    await _reply(update, context, t(key, **values) + note)
+
+
+@_answers_errors
+async def set_role(update: Update, context: Context, officer: Officer) -> object:
+    """Change a person's role (and unit, when one is given or needed)."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    args = _arguments(update, context)
+    if not args:
+        await _reply(update, context, t("officers.setrole.usage"))
+        return None
+    person, rest = _target(update, context, args)
+    if person is None:
+        raise InputError(N_("officers.error.who"))
+    role = _role(rest[0] if rest else None)
+    if role == "admin" and rest[1:]:
+        raise InputError(N_("officers.error.admin_has_no_unit_arg"))
+    unit = None
+    if rest[1:]:
+        unit = await resolve_unit(
+            services.units, " ".join(rest[1:]), within=None, language=t.language
+        )
+    record = await services.officers.change_role(Actor(officer.user_id), person.user_id, role, unit)
+    note = await _after_change(context, officer, record, N_("officers.notify.changed"))
+    values = await _values(services, t, record, None)
+    await _reply(update, context, t("officers.changed", **values) + note)
+    return None
+
+
+@_answers_errors
+async def set_unit(update: Update, context: Context, officer: Officer) -> object:
+    """Move an officer or analyst to another unit."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    args = _arguments(update, context)
+    if not args:
+        await _reply(update, context, t("officers.setunit.usage"))
+        return None
+    person, rest = _target(update, context, args)
+    if person is None:
+        raise InputError(N_("officers.error.who"))
+    if not rest:
+        raise InputError(N_("units.error.missing"))
+    unit = await resolve_unit(services.units, " ".join(rest), within=None, language=t.language)
+    record = await services.officers.change_unit(Actor(officer.user_id), person.user_id, unit)
+    note = await _after_change(context, officer, record, N_("officers.notify.changed"))
+    values = await _values(services, t, record, None)
+    await _reply(update, context, t("officers.changed", **values) + note)
+    return None
+
+
+def _signed(services: Services, admin_id: int, user_id: int, version: int) -> str:
+    return services.keyring.sign(f"{REMOVE_CALLBACK}{admin_id}:{user_id}:{version}")
+
+
+@_answers_errors
+async def remove_officer(update: Update, context: Context, officer: Officer) -> object:
+    """Ask the admin to confirm revoking a person's access."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    args = _arguments(update, context)
+    person, rest = _target(update, context, args)
+    if person is None:
+        await _reply(update, context, t("officers.remove.usage"))
+        return None
+    if rest:
+        raise InputError(N_("officers.error.extra"), value=shown(" ".join(rest)))
+    if person.user_id in services.officers.config_admins:
+        raise OfficerError(N_("officers.error.config_admin"), user_id=person.user_id)
+    record = await services.officers.record(person.user_id)
+    if record is None or not record.active:
+        raise OfficerError(N_("officers.error.not_officer"), user_id=person.user_id)
+    signature = _signed(services, officer.user_id, record.user_id, record.version)
+    data = f"{REMOVE_CALLBACK}{record.user_id}:{record.version}:{signature}"
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.label("officers.remove.yes"), callback_data=data),
+                InlineKeyboardButton(
+                    t.label("officers.remove.no"), callback_data=f"{KEEP_CALLBACK}{record.user_id}"
+                ),
+            ]
+        ]
+    )
+    values = await _values(services, t, record, None)
+    await _reply(update, context, t("officers.remove.confirm", **values), markup)
+    return None
+
+
+async def remove_confirmed(update: Update, context: Context, officer: Officer) -> object:
+    """Revoke access once the admin confirms, unless the button is forged or out of date."""
+    query = update.callback_query
+    if query is None:
+        return None
+    services = services_of(context)
+    t = await services.translator_for(update)
+    parts = (query.data or "").removeprefix(REMOVE_CALLBACK).split(":")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts[:2]):
+        await refuse(update, context)
+        return None
+    user_id, version, signature = int(parts[0]), int(parts[1]), parts[2]
+    expected = f"{REMOVE_CALLBACK}{officer.user_id}:{user_id}:{version}"
+    if not services.keyring.verify(expected, signature):
+        # Forged, or made for another admin: the same answer as any dead button.
+        await refuse(update, context)
+        return None
+    try:
+        record = await services.officers.remove(
+            Actor(officer.user_id), user_id, expected_version=version
+        )
+    except OfficerError as error:
+        values = await _values(services, t, error.record, _Person(user_id))
+        await query.answer()
+        await query.edit_message_text(t(error.key, **values))
+        return None
+    await query.answer()
+    note = await _after_change(context, officer, record, N_("officers.notify.removed"))
+    values = await _values(services, t, record, None)
+    await query.edit_message_text(t("officers.removed", **values) + note)
+    return None
+
+
+async def remove_kept(update: Update, context: Context, officer: Officer) -> object:
+    """Leave the person's access as it is."""
+    query = update.callback_query
+    if query is None:
+        return None
+    t = await services_of(context).translator_for(update)
+    await query.answer()
+    await query.edit_message_text(t("officers.remove.kept"))
+    return None
+
+
+@_answers_errors
+async def officer_log(update: Update, context: Context, officer: Officer) -> object:
+    """Show the latest changes to the registry, or those of one person."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    args = _arguments(update, context)
+    person, rest = _target(update, context, args)
+    if rest:
+        raise InputError(N_("officers.error.extra"), value=shown(" ".join(rest)))
+    changes = await services.officers.history(
+        officer_id=None if person is None else person.user_id, limit=HISTORY_LENGTH
+    )
+    if not changes:
+        await _reply(update, context, t("officers.log.empty"))
+        return None
+    lines = [t("officers.log.title", count=len(changes))]
+    lines.extend(_change_line(services, t, change) for change in changes)
+    await _reply(update, context, "\n".join(lines))
+    return None
+
+
+def _change_line(services: Services, t: Translator, change: OfficerChange) -> str:
+    names = services.officers
+    if change.actor_via == "cli" or change.actor_id is None:
+        actor = t.label("officers.log.cli")
+    else:
+        actor = person_label(names.name_of(change.actor_id, change.actor_name), change.actor_id)
+    return t(
+        ACTION_KEYS[change.action],
+        at=_local_time(services, change.at),
+        actor=actor,
+        person=person_label(
+            names.name_of(change.officer_id, change.officer_name), change.officer_id
+        ),
+        old=_state_label(t, change.before),
+        new=_state_label(t, change.after),
+    )
+
+
+async def whoami(update: Update, context: Context, officer: Officer) -> object:
+    """Tell an officer their role, their scope and the commands they can use."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    scope = await _scope_label(services, t, officer.unit_id)
+    lines = [t("officers.whoami", role=role_label(t, officer.role), unit=scope)]
+    if officer.from_config:
+        lines.append(t("officers.whoami.config"))
+    commands = [
+        command
+        for command in guarded_commands(context.application)
+        if officer.role in command.roles
+    ]
+    lines.extend(
+        t("officers.whoami.command", command=command.name, description=t.label(command.description))
+        for command in commands
+    )
+    await _reply(update, context, "\n".join(lines))
+    return None
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def handlers() -> list[BaseHandler[Update, Context, object]]:
+    """Return the registry's handlers; they go before the core fallbacks."""
+    add_person_message = PRIVATE & (
+        filters.FORWARDED | filters.CONTACT | (filters.TEXT & ~filters.COMMAND)
+    )
+    adding = ConversationHandler(
+        entry_points=[
+            officer_command(
+                "addofficer",
+                add_officer,
+                roles=ADMIN_ONLY,
+                description=N_("command.addofficer"),
+                filters=PRIVATE_OR_GROUP,
+            )
+        ],
+        states={
+            WAIT_PERSON: [officer_message(add_person_message, add_officer_person, roles=ADMIN_ONLY)]
+        },
+        fallbacks=[CommandHandler("cancel", add_officer_cancel)],
+        name="officers.add",
+        conversation_timeout=ADD_TIMEOUT_SECONDS,
+    )
+    return [
+        officer_command(
+            "officers", list_officers, roles=ADMIN_ONLY, description=N_("command.officers")
+        ),
+        adding,
+        officer_command(
+            "setrole",
+            set_role,
+            roles=ADMIN_ONLY,
+            description=N_("command.setrole"),
+            filters=PRIVATE_OR_GROUP,
+        ),
+        officer_command(
+            "setunit",
+            set_unit,
+            roles=ADMIN_ONLY,
+            description=N_("command.setunit"),
+            filters=PRIVATE_OR_GROUP,
+        ),
+        officer_command(
+            "removeofficer",
+            remove_officer,
+            roles=ADMIN_ONLY,
+            description=N_("command.removeofficer"),
+        ),
+        officer_command(
+            "officerlog", officer_log, roles=ADMIN_ONLY, description=N_("command.officerlog")
+        ),
+        officer_command("whoami", whoami, roles=STAFF, description=N_("command.whoami")),
+        officer_callback(f"^{REMOVE_CALLBACK}", remove_confirmed, roles=ADMIN_ONLY),
+        officer_callback(f"^{KEEP_CALLBACK}", remove_kept, roles=ADMIN_ONLY),
+    ]
+
+
+async def on_startup(application: TipsApplication) -> None:
+    """Check the officers' chats and bring the officers' command menus up to date."""
+    await check_officer_chats(application.bot, application.services)
+    await publish_all_officer_menus(application)

@@ -1,0 +1,103 @@
+"""Officers' command menus: chat-scoped, per language, republished when the registry changes.
+
+Residents see the resident commands (bot.commands, scope "all private chats"). An officer's
+private chat gets its own scope listing the resident commands plus the guarded commands their
+role may use, in Vietnamese and English, and in their chosen language for clients in any other
+language. A digest of what was published is kept, so a restart touches only menus that changed
+and clears the menus of people who are no longer officers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.commands import resident_commands
+from bot.i18n import LANGUAGES, Language, translator
+from bot.officers.access import GuardedCommand, guarded_commands
+from bot.officers.model import Officer
+
+if TYPE_CHECKING:
+    from bot.application import TipsApplication
+
+log = logging.getLogger(__name__)
+
+
+def officer_commands(
+    officer: Officer, commands: list[GuardedCommand], language: Language
+) -> list[BotCommand]:
+    """Return the menu of an officer in one language: resident commands, then theirs."""
+    t = translator(language)
+    own = [
+        BotCommand(command.name, t.label(command.description))
+        for command in commands
+        if officer.role in command.roles
+    ]
+    return [*resident_commands(language), *own]
+
+
+def _digest(menus: dict[str, list[BotCommand]] | None) -> str | None:
+    if menus is None:
+        return None
+    plain = {
+        key: [[command.command, command.description] for command in commands]
+        for key, commands in menus.items()
+    }
+    encoded = json.dumps(plain, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+async def publish_officer_menu(application: TipsApplication, user_id: int) -> bool:
+    """Publish (or clear) one person's officer menu if it changed; say whether it is current.
+
+    Telegram refusing this person's menu returns False; a network failure raises TelegramError.
+    """
+    services = application.services
+    officer = await services.officers.officer(user_id)
+    menus: dict[str, list[BotCommand]] | None = None
+    if officer is not None:
+        commands = guarded_commands(application)
+        menus = {language: officer_commands(officer, commands, language) for language in LANGUAGES}
+        chosen = await services.language_of(user_id)
+        menus[""] = officer_commands(officer, commands, chosen)
+    digest = _digest(menus)
+    if digest == await services.officers.repository.menu_digest(user_id):
+        return True
+    scope = BotCommandScopeChat(user_id)
+    bot = application.bot
+    try:
+        if menus is None:
+            for language in LANGUAGES:
+                await bot.delete_my_commands(scope=scope, language_code=language)
+            await bot.delete_my_commands(scope=scope)
+        else:
+            for key, menu in menus.items():
+                await bot.set_my_commands(menu, scope=scope, language_code=key or None)
+    except (BadRequest, Forbidden) as error:
+        # Typically "chat not found": the person has not opened the bot yet. The digest is not
+        # stored, so the next change or restart tries again.
+        log.warning("could not publish the officer menu of user %s: %s", user_id, error)
+        return False
+    await services.officers.repository.set_menu_digest(user_id, digest, services.clock.now())
+    return True
+
+
+async def publish_all_officer_menus(application: TipsApplication) -> None:
+    """Bring every officer's menu up to date and clear those of former officers."""
+    people = await application.services.officers.everyone_with_a_menu()
+    published = 0
+    for user_id in sorted(people):
+        try:
+            if await publish_officer_menu(application, user_id):
+                published += 1
+        except TelegramError as error:
+            # Telegram is unreachable: waiting out a timeout per officer would only delay the
+            # start. Menus that were not published are retried at the next start or change.
+            log.warning("officer menus: stopped after a network failure: %s", error)
+            break
+    log.info("officer menus: %d of %d up to date", published, len(people))

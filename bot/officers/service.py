@@ -1,0 +1,341 @@
+"""The officers' registry: who acts for which unit, every change checked and recorded."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.i18n import N_
+from bot.officers.model import Officer, Role
+from bot.officers.repository import (
+    Action,
+    OfficerChange,
+    OfficerRecord,
+    OfficersRepository,
+    Via,
+)
+from bot.units import Unit, UnitsRepository
+
+if TYPE_CHECKING:
+    from bot.officers.chats import ChatCheck
+
+log = logging.getLogger(__name__)
+
+# Officers' names come from Telegram (first + last name, at most 64 + 64 characters).
+MAX_DISPLAY_NAME = 130
+
+
+class OfficerError(Exception):
+    """A change that is refused; `key` is the catalog key of the explanation."""
+
+    def __init__(
+        self, key: str, *, record: OfficerRecord | None = None, user_id: int | None = None
+    ) -> None:
+        super().__init__(key)
+        self.key = key
+        self.record = record
+        self.user_id = record.user_id if record is not None else user_id
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: an admin in Telegram, or the command line."""
+
+    user_id: int | None
+    via: Via = "telegram"
+
+    @classmethod
+    def cli(cls) -> Actor:
+        """Return the actor for changes made with `python -m bot`."""
+        return cls(None, "cli")
+
+
+def clean_name(name: str) -> str:
+    """Return a display name on one line, bounded."""
+    return " ".join(name.split())[:MAX_DISPLAY_NAME]
+
+
+class OfficersService:
+    """Look officers up and change the registry; every change is one transaction with its record."""
+
+    def __init__(
+        self,
+        db: Database,
+        units: UnitsRepository,
+        clock: Clock,
+        *,
+        config_admins: Iterable[int] = (),
+    ) -> None:
+        self._db = db
+        self.units = units
+        self.repository = OfficersRepository(db)
+        self._clock = clock
+        # ADMIN_USER_IDS: admins by configuration, whatever the registry says, so a bot can
+        # always be managed and a removal from the configuration takes effect at restart.
+        self.config_admins: frozenset[int] = frozenset(config_admins)
+        # Names of ADMIN_USER_IDS admins as Telegram last showed them: they have no registry
+        # row to keep a name in, and a list of bare ids is hard to read.
+        self.config_names: dict[int, str] = {}
+        # Filled at start-up by bot.officers.chats.check_officer_chats: {chat id: result}.
+        self.chat_checks: dict[int, ChatCheck] = {}
+
+    # ------------------------------------------------------------ lookups
+
+    async def officer(self, user_id: int) -> Officer | None:
+        """Return the active officer with this Telegram id and their scope, or None."""
+        if user_id in self.config_admins:
+            name = self.config_names.get(user_id, "")
+            return Officer(user_id, "admin", None, display_name=name, from_config=True)
+        record = await self.repository.get(user_id)
+        if record is None or not record.active:
+            return None
+        return await self._officer(record)
+
+    async def _officer(self, record: OfficerRecord) -> Officer:
+        if record.role == "admin" or record.unit_id is None:
+            return Officer(record.user_id, "admin", None, display_name=record.display_name)
+        scope = frozenset(await self.units.subtree_ids(record.unit_id))
+        return Officer(
+            record.user_id,
+            record.role,
+            record.unit_id,
+            display_name=record.display_name,
+            scope=scope,
+        )
+
+    async def record(self, user_id: int) -> OfficerRecord | None:
+        """Return the registry row of a person, revoked or not."""
+        return await self.repository.get(user_id)
+
+    async def records(self, *, active_only: bool = True) -> list[OfficerRecord]:
+        """Return the registry, admins first."""
+        return await self.repository.all(active_only=active_only)
+
+    async def covering(
+        self, unit_id: int, roles: Iterable[Role] = ("admin", "officer")
+    ) -> list[Officer]:
+        """Return the active officers whose scope includes the unit, with the given roles.
+
+        This is who may act on a tip of that unit: officers of the unit or of any unit above
+        it, and admins (registry and ADMIN_USER_IDS).
+        """
+        wanted = frozenset(roles)
+        found: dict[int, Officer] = {}
+        if "admin" in wanted:
+            for user_id in sorted(self.config_admins):
+                found[user_id] = Officer(user_id, "admin", None, from_config=True)
+            for record in await self.repository.active_admins():
+                found.setdefault(record.user_id, await self._officer(record))
+        ancestors = [unit.id for unit in await self.units.ancestors(unit_id)]
+        for record in await self.repository.active_at_units(ancestors):
+            if record.role in wanted and record.user_id not in found:
+                found[record.user_id] = await self._officer(record)
+        return list(found.values())
+
+    async def everyone_with_a_menu(self) -> set[int]:
+        """Return every person whose officer menu may need publishing or clearing."""
+        people = set(self.config_admins)
+        people.update(await self.repository.user_ids())
+        people.update(await self.repository.menu_user_ids())
+        return people
+
+    async def history(
+        self, *, officer_id: int | None = None, limit: int = 20
+    ) -> list[OfficerChange]:
+        """Return the latest changes, newest first."""
+        return await self.repository.changes(officer_id=officer_id, limit=limit)
+
+    def name_of(self, user_id: int, stored: str = "") -> str:
+        """Return the best known display name of an officer (registry, or ADMIN_USER_IDS)."""
+        return stored or self.config_names.get(user_id, "")
+
+    async def remember_name(self, user_id: int, name: str) -> None:
+        """Keep the stored display name of a registered officer up to date."""
+        cleaned = clean_name(name)
+        if user_id in self.config_admins:
+            if cleaned:
+                self.config_names[user_id] = cleaned
+            return
+        record = await self.repository.get(user_id)
+        if record is not None and cleaned and record.display_name != cleaned:
+            await self.repository.set_display_name(user_id, cleaned)
+
+    # ------------------------------------------------------------ changes
+
+    async def add(
+        self,
+        actor: Actor,
+        user_id: int,
+        role: Role,
+        unit: Unit | None,
+        *,
+        display_name: str = "",
+    ) -> OfficerRecord:
+        """Add a person as an officer (or restore a revoked one) with a role and a unit."""
+        self._refuse_config_admin(user_id)
+        unit_id = self._unit_for(role, unit)
+        name = clean_name(display_name)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            current = await self.repository.get_in(conn, user_id)
+            if current is not None and current.active:
+                raise OfficerError(N_("officers.error.already"), record=current)
+            action: Action
+            if current is None:
+                await self.repository.insert(
+                    conn, user_id=user_id, role=role, unit_id=unit_id, display_name=name, now=now
+                )
+                action = "add"
+            else:
+                await self.repository.update(
+                    conn,
+                    user_id=user_id,
+                    role=role,
+                    unit_id=unit_id,
+                    display_name=name or current.display_name,
+                    active=True,
+                    now=now,
+                )
+                action = "restore"
+            return await self._record_change(conn, actor, action, current, user_id)
+
+    async def change_role(
+        self, actor: Actor, user_id: int, role: Role, unit: Unit | None = None
+    ) -> OfficerRecord:
+        """Give an officer another role; officers and analysts keep their unit unless given one."""
+        self._refuse_config_admin(user_id)
+        if unit is not None and not unit.active:
+            raise OfficerError(N_("officers.error.unit_retired"))
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            current = await self._active_in(conn, user_id)
+            if role == "admin":
+                unit_id = None
+            elif unit is not None:
+                unit_id = unit.id
+            elif current.unit_id is not None:
+                unit_id = current.unit_id
+            else:
+                raise OfficerError(N_("officers.error.need_unit"), record=current)
+            if current.role == role and current.unit_id == unit_id:
+                raise OfficerError(N_("officers.error.already"), record=current)
+            if current.role == "admin" and role != "admin":
+                await self._keep_an_admin(conn, current)
+            await self.repository.update(
+                conn,
+                user_id=user_id,
+                role=role,
+                unit_id=unit_id,
+                display_name=current.display_name,
+                active=True,
+                now=now,
+            )
+            return await self._record_change(conn, actor, "role", current, user_id)
+
+    async def change_unit(self, actor: Actor, user_id: int, unit: Unit) -> OfficerRecord:
+        """Move an officer or analyst to another unit."""
+        self._refuse_config_admin(user_id)
+        if not unit.active:
+            raise OfficerError(N_("officers.error.unit_retired"))
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            current = await self._active_in(conn, user_id)
+            if current.role == "admin":
+                raise OfficerError(N_("officers.error.admin_has_no_unit"), record=current)
+            if current.unit_id == unit.id:
+                raise OfficerError(N_("officers.error.already"), record=current)
+            await self.repository.update(
+                conn,
+                user_id=user_id,
+                role=current.role,
+                unit_id=unit.id,
+                display_name=current.display_name,
+                active=True,
+                now=now,
+            )
+            return await self._record_change(conn, actor, "unit", current, user_id)
+
+    async def remove(
+        self, actor: Actor, user_id: int, *, expected_version: int | None = None
+    ) -> OfficerRecord:
+        """Revoke an officer; with `expected_version`, only if nothing changed since it was read."""
+        self._refuse_config_admin(user_id)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            current = await self._active_in(conn, user_id)
+            if expected_version is not None and current.version != expected_version:
+                raise OfficerError(N_("officers.error.stale"), record=current)
+            if current.role == "admin":
+                await self._keep_an_admin(conn, current)
+            await self.repository.update(
+                conn,
+                user_id=user_id,
+                role=current.role,
+                unit_id=current.unit_id,
+                display_name=current.display_name,
+                active=False,
+                now=now,
+            )
+            return await self._record_change(conn, actor, "remove", current, user_id)
+
+    # ------------------------------------------------------------ rules
+
+    def _refuse_config_admin(self, user_id: int) -> None:
+        if user_id in self.config_admins:
+            raise OfficerError(N_("officers.error.config_admin"), user_id=user_id)
+
+    @staticmethod
+    def _unit_for(role: Role, unit: Unit | None) -> int | None:
+        if role == "admin":
+            return None
+        if unit is None:
+            raise OfficerError(N_("officers.error.need_unit"))
+        if not unit.active:
+            raise OfficerError(N_("officers.error.unit_retired"))
+        return unit.id
+
+    async def _active_in(self, conn: aiosqlite.Connection, user_id: int) -> OfficerRecord:
+        current = await self.repository.get_in(conn, user_id)
+        if current is None or not current.active:
+            raise OfficerError(N_("officers.error.not_officer"), user_id=user_id)
+        return current
+
+    async def _keep_an_admin(self, conn: aiosqlite.Connection, leaving: OfficerRecord) -> None:
+        others = await self.repository.count_admins_in(conn, excluding=leaving.user_id)
+        if others + len(self.config_admins - {leaving.user_id}) == 0:
+            raise OfficerError(N_("officers.error.last_admin"), record=leaving)
+
+    async def _record_change(
+        self,
+        conn: aiosqlite.Connection,
+        actor: Actor,
+        action: Action,
+        before: OfficerRecord | None,
+        user_id: int,
+    ) -> OfficerRecord:
+        after = await self.repository.get_in(conn, user_id)
+        assert after is not None
+        await self.repository.record_change(
+            conn,
+            at=self._clock.now(),
+            actor_id=actor.user_id,
+            actor_via=actor.via,
+            officer_id=user_id,
+            action=action,
+            before=None if before is None else before.snapshot(),
+            after=after.snapshot(),
+        )
+        log.info(
+            "officer %s: %s by %s %s",
+            user_id,
+            action,
+            actor.via,
+            "" if actor.user_id is None else actor.user_id,
+        )
+        return after

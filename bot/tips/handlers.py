@@ -1,0 +1,172 @@
+"""The tips feature's wiring: the conversation, /mytips, /status, its jobs and the flood guard.
+
+`bot/app.py` adds these in order: `flood_guard()` in the first group, `handlers()` in the
+features' group *before* the core handlers (so "/start tip" reaches the conversation and plain
+"/start" still reaches core), and `schedule_jobs(application)` once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackContext, CallbackQueryHandler, CommandHandler, filters
+
+from bot.application import services_of
+from bot.i18n import translator
+from bot.messaging import send_text
+from bot.persistence import ConversationStore, SqlitePersistence
+from bot.tips.codes import normalize_code
+from bot.tips.conversation import CB_SEND, TipConversation, build_conversation, send_again
+from bot.tips.flood import flood_guard
+from bot.tips.outbox import JOB_NAME, deliverer_of, outbox_job
+from bot.tips.render import my_tips_text, status_label
+from bot.tips.service import CONVERSATION, conversation_key
+
+if TYPE_CHECKING:
+    from bot.application import TipsApplication
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+EXPIRY_JOB = "tips.drafts.expire"
+EXPIRY_INTERVAL_SECONDS = 60
+
+__all__ = [
+    "expire_idle_drafts",
+    "flood_guard",
+    "handlers",
+    "my_tips",
+    "persistence",
+    "schedule_jobs",
+    "send_from_menu",
+]
+
+
+def persistence(services: Services) -> SqlitePersistence:
+    """Return the application's persistence; the tip flow writes its own states."""
+    store = ConversationStore(services.db, services.keyring, services.clock)
+    return SqlitePersistence(store, self_written={CONVERSATION})
+
+
+async def my_tips(update: Update, context: Context) -> None:
+    """List the resident's own tips with status and date."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None:
+        return
+    services = services_of(context)
+    t = await services.translator_for(update)
+    tips, total = await services.tips.tips_of(user.id)
+    categories = {category.code: category for category in await services.tips.categories()}
+    await send_text(
+        context.bot,
+        chat.id,
+        my_tips_text(t, tips, total, categories, services.settings.zone),
+    )
+
+
+async def status(update: Update, context: Context) -> None:
+    """Show the status (never the content) of the tip whose code is given."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    services = services_of(context)
+    t = await services.translator_for(update)
+    typed = " ".join(context.args or [])
+    if not typed:
+        await send_text(context.bot, chat.id, t("tips.status.usage"))
+        return
+    code = normalize_code(typed)
+    found = await services.tips.status_of(code) if code else None
+    if code is None or found is None:
+        await send_text(context.bot, chat.id, t("tips.status.not_found", code=typed[:40]))
+        return
+    await send_text(
+        context.bot, chat.id, t("tips.status.result", code=code, status=status_label(t, found))
+    )
+
+
+async def send_from_menu(update: Update, context: Context) -> None:
+    """Stand in for the menu's "Send a tip" button, which the conversation itself answers.
+
+    The conversation's entry point matches the label first (it sits before the core handlers),
+    so this runs only if the wiring changed; it points to /tip rather than start a draft that
+    the ConversationHandler would not know about.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return
+    log.warning("the tip conversation did not take the menu's button; check bot/app.py's order")
+    t = await services_of(context).translator_for(update)
+    await send_text(context.bot, chat.id, t("tips.use_command"))
+
+
+def handlers() -> list[BaseHandler[Update, Any, Any]]:
+    """Return the tips handlers, to be added before the core handlers."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    return [
+        build_conversation(),
+        # "Send" pressed again after the conversation ended: the same receipt, nothing new.
+        CallbackQueryHandler(send_again, pattern=f"^{CB_SEND}"),
+        CommandHandler("mytips", my_tips, filters=private),
+        CommandHandler("status", status, filters=private),
+    ]
+
+
+def conversation_of(application: TipsApplication) -> TipConversation | None:
+    """Return the application's tip ConversationHandler."""
+    for group in application.handlers.values():
+        for handler in group:
+            if isinstance(handler, TipConversation):
+                return handler
+    return None
+
+
+async def expire_idle_drafts(application: TipsApplication) -> int:
+    """Discard drafts idle for TIP_DRAFT_IDLE_MINUTES and tell their residents; return count."""
+    services = application.services
+    expired = await services.tips.expire_idle()
+    conversation = conversation_of(application)
+    for item in expired:
+        if item.chat_id is None:
+            continue
+        if conversation is not None:
+            conversation.forget(conversation_key(item.chat_id, item.chat_id))
+        t = translator(item.language)
+        try:
+            await send_text(
+                application.bot,
+                item.chat_id,
+                t("tips.expired", minutes=services.settings.tip_draft_idle_minutes),
+                reply_markup=services.menu.keyboard(t),
+            )
+        except TelegramError as error:
+            log.info("could not tell a resident their draft expired: %s", error)
+    if expired:
+        log.info("discarded %d idle tip drafts", len(expired))
+    return len(expired)
+
+
+async def _expiry_job(context: Context) -> None:
+    from bot.application import TipsApplication
+
+    application = context.application
+    if isinstance(application, TipsApplication):
+        await expire_idle_drafts(application)
+
+
+def schedule_jobs(application: TipsApplication) -> None:
+    """Start the outbox delivery and the idle-draft expiry on the application's JobQueue."""
+    deliverer_of(application)
+    queue = application.job_queue
+    if queue is None:
+        raise RuntimeError("the tips feature needs python-telegram-bot's job-queue extra")
+    settings = application.services.settings
+    queue.run_repeating(
+        outbox_job, interval=settings.outbox_interval_seconds, first=1, name=JOB_NAME
+    )
+    queue.run_repeating(_expiry_job, interval=EXPIRY_INTERVAL_SECONDS, first=5, name=EXPIRY_JOB)

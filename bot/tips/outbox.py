@@ -1,0 +1,367 @@
+"""Delivering the outbox to officers' chats, with retries, so no tip is lost or delays a receipt.
+
+A submission commits an outbox row in the same transaction as the tip; this module turns rows
+into Telegram messages later: from a repeating job, and at once after each commit.
+
+Why a second, plain `Bot`: the application's bot goes through `AIORateLimiter`, which answers a
+429 by *pausing every request of the bot* for `retry_after` seconds. A flood wait in the
+officers' chat would then hold back residents' receipts. The outbox bot shares the same HTTP
+connection pool but has no rate limiter; it honours `retry_after` itself by postponing the
+outbox, and sends at most `BATCH` rows a run.
+
+Exactly once: a card is several messages (text, map pin, attachments). Each part that went out
+is recorded on the row at once, so a retry after a failure sends only what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from telegram import Bot, InputFile, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import CallbackContext
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.i18n import Translator, translator
+from bot.officers.chats import officer_chat_for
+from bot.tips.exif import strip_metadata
+from bot.tips.model import Evidence, Tip, TipCard
+from bot.tips.render import CardFacts, card_text, evidence_caption
+from bot.tips.repository import OutboxRow
+from bot.tips.service import OUTBOX_TIP_CARD
+
+if TYPE_CHECKING:
+    from bot.application import TipsApplication
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# Rows handled per run; Telegram allows about 20 messages a minute into one group.
+BATCH = 10
+MIN_RETRY = timedelta(seconds=5)
+MAX_RETRY = timedelta(minutes=10)
+NO_CHAT_RECHECK = timedelta(minutes=1)
+JOB_NAME = "tips.outbox"
+
+Delivery = Callable[["OutboxDeliverer", OutboxRow], Awaitable[None]]
+
+
+class NoTargetChatError(Exception):
+    """Neither the tip's unit nor OFFICER_CHAT_ID names a chat: the row waits."""
+
+
+class _ChatRefusedError(Exception):
+    """The chat itself refused (bot blocked or removed, chat not found)."""
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Return the wait before attempt `attempts + 1`: 5 s doubling up to 10 minutes."""
+    # The exponent is capped first: after a long outage 2**attempts would overflow timedelta.
+    seconds = MIN_RETRY.total_seconds() * 2 ** min(max(0, attempts - 1), 20)
+    return min(timedelta(seconds=seconds), MAX_RETRY)
+
+
+def _retry_after(error: RetryAfter) -> timedelta:
+    with warnings.catch_warnings():
+        # PTB 22 warns that retry_after becomes a timedelta; either form is handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
+def _chat_level(error: TelegramError) -> bool:
+    if isinstance(error, Forbidden):
+        return True
+    return isinstance(error, BadRequest) and "chat not found" in error.message.lower()
+
+
+class OutboxDeliverer:
+    """Send due outbox rows; one run at a time, a run asked for meanwhile runs right after."""
+
+    def __init__(self, services: Services, bot: Bot) -> None:
+        self.services = services
+        self.bot = bot
+        self._lock = asyncio.Lock()
+        self._again = False
+        self._warned_no_chat = False
+        self._kinds: dict[str, Delivery] = {OUTBOX_TIP_CARD: _deliver_tip_card}
+
+    def register(self, kind: str, delivery: Delivery) -> None:
+        """Teach the outbox another kind of row (e.g. a status notice)."""
+        self._kinds[kind] = delivery
+
+    @property
+    def t(self) -> Translator:
+        """Return the translator of the officers' chats (the default language)."""
+        return translator(self.services.settings.default_language)
+
+    async def run(self, *, wait: bool = False) -> int:
+        """Deliver every due row; return how many were delivered.
+
+        If a run is already going, a job just asks it to go round once more (`wait=False`);
+        tests and the shutdown path wait for their turn instead.
+        """
+        if self._lock.locked() and not wait:
+            self._again = True
+            return 0
+        delivered = 0
+        async with self._lock:
+            while True:
+                self._again = False
+                delivered += await self._pass()
+                if not self._again:
+                    return delivered
+
+    async def _pass(self) -> int:
+        outbox = self.services.tips.outbox
+        now = self.services.clock.now()
+        delivered = 0
+        for row in await outbox.due(now, limit=BATCH):
+            delivery = self._kinds.get(row.kind)
+            if delivery is None:
+                log.error("outbox row %d has unknown kind %r; it waits", row.id, row.kind)
+                await self._failed(row, f"unknown kind {row.kind!r}")
+                continue
+            try:
+                await delivery(self, row)
+            except NoTargetChatError:
+                if not self._warned_no_chat:
+                    log.warning(
+                        "OFFICER_CHAT_ID is not set and the tip's unit has no chat: new tips "
+                        "wait in the outbox until one is configured"
+                    )
+                    self._warned_no_chat = True
+                # Waiting is not failing (attempts stay), but the row steps aside so rows that
+                # do have a chat are not starved behind it.
+                await outbox.postpone(row.id, now + NO_CHAT_RECHECK)
+                continue
+            except RetryAfter as error:
+                until = self.services.clock.now() + _retry_after(error)
+                log.warning("Telegram asked to wait %s; the outbox pauses", _retry_after(error))
+                await self._failed(row, str(error), next_attempt_at=until)
+                await outbox.postpone_all(until)
+                return delivered
+            except _ChatRefusedError as refusal:
+                cause = refusal.__cause__
+                log.error(
+                    "the officers' chat refuses messages (%s); check OFFICER_CHAT_ID or the "
+                    "unit's chat and that the bot is a member there. Retrying with backoff.",
+                    cause,
+                )
+                await self._failed(row, str(cause))
+                # The rows behind it most likely go to the same chat: leave them for later.
+                return delivered
+            except TelegramError as error:
+                log.warning("outbox row %d failed (%s); it will be retried", row.id, error)
+                await self._failed(row, str(error))
+                continue
+            except Exception as error:
+                # A bug or bad data in one row must not stop the rows behind it.
+                log.exception("outbox row %d could not be delivered", row.id)
+                await self._failed(row, repr(error))
+                continue
+            await outbox.mark_delivered(row.id, self.services.clock.now())
+            delivered += 1
+        return delivered
+
+    async def _failed(
+        self, row: OutboxRow, error: str, *, next_attempt_at: datetime | None = None
+    ) -> None:
+        attempts = row.attempts + 1
+        when = next_attempt_at or self.services.clock.now() + retry_delay(attempts)
+        await self.services.tips.outbox.mark_failed(
+            row.id, attempts=attempts, next_attempt_at=when, error=error
+        )
+
+    async def save_progress(self, row: OutboxRow, payload: dict[str, Any], chat_id: int) -> None:
+        """Record the parts of a row already delivered."""
+        async with self.services.db.transaction() as conn:
+            await self.services.tips.outbox.save_progress_in(
+                conn, row.id, payload, target_chat_id=chat_id
+            )
+
+    async def card_target(self, tip: Tip) -> int | None:
+        """Return the chat a tip's card goes to: its unit's (or an ancestor's), else the default."""
+        return await officer_chat_for(self.services, tip.unit_id)
+
+    async def card_facts(self, tip: Tip) -> CardFacts:
+        """Gather what a card shows besides the tip row."""
+        service = self.services.tips
+        unit_path: str | None = None
+        if tip.unit_id is not None:
+            chain = await self.services.units.ancestors(tip.unit_id)
+            language = self.services.settings.default_language
+            unit_path = " › ".join(unit.name(language) for unit in chain) or None
+        return CardFacts(
+            category=await service.category(tip.category),
+            unit_path=unit_path,
+            evidence=await service.tips.evidence(tip.id),
+            contact=service.contact_of(tip),
+        )
+
+    async def render_card(self, tip: Tip) -> str:
+        """Return a tip's card text as it stands now (triage re-renders it to edit the card)."""
+        facts = await self.card_facts(tip)
+        return card_text(self.t, tip, facts, self.services.settings.zone)
+
+    async def send_evidence(
+        self, chat_id: int, reply: ReplyParameters, tip: Tip, item: Evidence, total: int
+    ) -> None:
+        """Post one attachment under a card, by Telegram file id (cleaned first if enabled)."""
+        caption = evidence_caption(self.t, tip, item, total)
+        common: dict[str, Any] = {"reply_parameters": reply}
+        if item.kind != "video_note":
+            common.update(caption=caption, parse_mode=ParseMode.HTML)
+        is_image = item.kind == "photo" or (
+            item.kind == "document" and (item.mime or "").startswith("image/")
+        )
+        if self.services.settings.evidence_download and is_image:
+            cleaned = await self._cleaned(item)
+            if cleaned is not None:
+                content, extension = cleaned
+                upload = InputFile(content, filename=f"{tip.code}-{item.position}.{extension}")
+                if item.kind == "photo":
+                    await self.bot.send_photo(chat_id, upload, **common)
+                else:
+                    await self.bot.send_document(chat_id, upload, **common)
+                return
+        if item.kind == "photo":
+            await self.bot.send_photo(chat_id, item.file_id, **common)
+        elif item.kind == "video":
+            await self.bot.send_video(chat_id, item.file_id, **common)
+        elif item.kind == "voice":
+            await self.bot.send_voice(chat_id, item.file_id, **common)
+        elif item.kind == "audio":
+            await self.bot.send_audio(chat_id, item.file_id, **common)
+        elif item.kind == "video_note":
+            await self.bot.send_video_note(chat_id, item.file_id, **common)
+        else:
+            await self.bot.send_document(chat_id, item.file_id, **common)
+
+    async def _cleaned(self, item: Evidence) -> tuple[bytes, str] | None:
+        try:
+            file = await self.bot.get_file(item.file_id)
+            data = bytes(await file.download_as_bytearray())
+        except BadRequest as error:
+            # Bots may download only files up to 20 MB; a bigger one goes on by its file id.
+            log.warning("evidence %d could not be downloaded to clean it: %s", item.id, error)
+            return None
+        cleaned = strip_metadata(data)
+        if cleaned is None:
+            log.warning("evidence %d is not an image Pillow can read; sent as it is", item.id)
+        return cleaned
+
+
+async def _deliver_tip_card(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
+    """Post a tip's card, then its map pin and attachments as replies to it."""
+    services = deliverer.services
+    payload = dict(row.payload)
+    tip = await services.tips.tips.by_id(int(payload["tip_id"]))
+    if tip is None:
+        log.warning("outbox row %d points at a tip that no longer exists", row.id)
+        return
+    card = payload.get("card")
+    if card is None:
+        target = await deliverer.card_target(tip)
+        if target is None:
+            raise NoTargetChatError
+        try:
+            message = await deliverer.bot.send_message(
+                target,
+                await deliverer.render_card(tip),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except TelegramError as error:
+            if _chat_level(error):
+                raise _ChatRefusedError from error
+            raise
+        card = [target, message.message_id]
+        payload["card"] = card
+        async with services.db.transaction() as conn:
+            await services.tips.outbox.save_progress_in(
+                conn, row.id, payload, target_chat_id=target
+            )
+            await services.tips.tips.save_card_in(
+                conn, TipCard(tip.id, target, message.message_id), services.clock.now()
+            )
+    chat_id, message_id = int(card[0]), int(card[1])
+    reply = ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
+    try:
+        if tip.latitude is not None and tip.longitude is not None and not payload.get("location"):
+            await deliverer.bot.send_location(
+                chat_id, tip.latitude, tip.longitude, reply_parameters=reply
+            )
+            payload["location"] = True
+            await deliverer.save_progress(row, payload, chat_id)
+        evidence = await services.tips.tips.evidence(tip.id)
+        done = int(payload.get("evidence", 0))
+        for item in evidence[done:]:
+            try:
+                await deliverer.send_evidence(chat_id, reply, tip, item, len(evidence))
+            except BadRequest as error:
+                if _chat_level(error):
+                    raise
+                # This file cannot be sent (e.g. a file id Telegram no longer knows): say so
+                # under the card rather than retrying it for ever.
+                log.error("evidence %d of a tip cannot be posted: %s", item.id, error)
+                await deliverer.bot.send_message(
+                    chat_id,
+                    deliverer.t(
+                        "tips.card.attachment_failed",
+                        code=tip.code,
+                        index=item.position,
+                        total=len(evidence),
+                    ),
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=reply,
+                )
+            payload["evidence"] = item.position
+            await deliverer.save_progress(row, payload, chat_id)
+    except TelegramError as error:
+        if _chat_level(error):
+            raise _ChatRefusedError from error
+        raise
+
+
+def deliverer_of(application: TipsApplication) -> OutboxDeliverer:
+    """Return the application's outbox deliverer, made on first use."""
+    service = application.services.tips
+    if service.deliverer is None:
+        settings = application.services.settings
+        request = application.bot.request
+        plain = Bot(
+            token=settings.token(),
+            base_url=settings.telegram_api_base_url,
+            base_file_url=settings.telegram_api_file_url,
+            request=request,
+            get_updates_request=request,
+        )
+        service.deliverer = OutboxDeliverer(application.services, plain)
+    return service.deliverer
+
+
+def _application(context: CallbackContext[Any, Any, Any, Any]) -> TipsApplication:
+    from bot.application import TipsApplication
+
+    application = context.application
+    if not isinstance(application, TipsApplication):
+        raise TypeError("the outbox runs inside a TipsApplication")
+    return application
+
+
+async def outbox_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Deliver the due outbox rows (a JobQueue callback)."""
+    await deliverer_of(_application(context)).run()
+
+
+def kick_outbox(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Ask for a delivery run right away (after a commit); the resident does not wait for it."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(outbox_job, 0, name=f"{JOB_NAME}.now")

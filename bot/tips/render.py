@@ -1,0 +1,258 @@
+"""Texts about a tip: the review a resident checks, the receipt, /mytips, the officers' card.
+
+Every value a resident typed is escaped by the translator (`t(key, value=...)`), so a story full
+of `<`, `&` or fake tags reaches Telegram as text, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Html, Translator
+from bot.tips.model import (
+    LEGAL_TYPE_KEYS,
+    STATUS_KEYS,
+    Category,
+    Draft,
+    Evidence,
+    Occurred,
+    PlaceKind,
+    Tip,
+    TipSummary,
+)
+
+_CAPTION_ROOM = 900
+
+
+def day(value: date) -> str:
+    """Write a date as Vietnamese (and this bot's English) readers expect: 25/12/2024."""
+    return value.strftime("%d/%m/%Y")
+
+
+def moment(value: datetime, zone: ZoneInfo) -> str:
+    """Write a moment in local time: 14:05 25/12/2024."""
+    return value.astimezone(zone).strftime("%H:%M %d/%m/%Y")
+
+
+def legal_type_label(t: Translator, legal_type: str) -> str:
+    """Return the name of a legal type (tố giác / tin báo / phản ánh)."""
+    key = LEGAL_TYPE_KEYS.get(legal_type)
+    return t.label(key) if key else legal_type
+
+
+def status_label(t: Translator, status: str) -> str:
+    """Return a status as residents read it (an unknown status shows as it is stored)."""
+    key = STATUS_KEYS.get(status)
+    return t.label(key) if key else status
+
+
+def place_text(
+    t: Translator,
+    kind: PlaceKind | None,
+    *,
+    text: str | None,
+    latitude: float | None,
+    longitude: float | None,
+    unit_name: str | None,
+) -> str:
+    """Describe where it happened (HTML, values escaped)."""
+    if kind == "location" and latitude is not None and longitude is not None:
+        lat, lon = format(latitude, ".5f"), format(longitude, ".5f")
+        return t("tips.place.location", lat=lat, lon=lon)
+    if kind == "address" and text:
+        return t("tips.place.address", address=text)
+    if kind == "unit" and unit_name:
+        return t("tips.place.unit", unit=unit_name)
+    return t("tips.place.unknown")
+
+
+def when_text(t: Translator, occurred: Occurred | None, on: date | None) -> str:
+    """Describe when it happened."""
+    if occurred == "now" and on is not None:
+        return t("tips.when.now_on", date=day(on))
+    if occurred == "today" and on is not None:
+        return t("tips.when.today_on", date=day(on))
+    if occurred == "date" and on is not None:
+        return t("tips.when.date_on", date=day(on))
+    return t("tips.when.unknown")
+
+
+def _story_block(t: Translator, story: str, has_voice: bool) -> str:
+    parts = []
+    if story:
+        parts.append(t("tips.story.block", story=story))
+    if has_voice:
+        parts.append(t("tips.story.voice_note"))
+    return "\n".join(parts) if parts else t("tips.story.empty")
+
+
+def _legal_line(t: Translator, legal_type: str, source: str, *, to_resident: bool) -> str:
+    """Name the legal type and who decided it."""
+    name = legal_type_label(t, legal_type)
+    if source == "officer":
+        return t("tips.legal.by_officer", legal=name)
+    if source == "resident":
+        if to_resident:
+            return t("tips.legal.by_you", legal=name)
+        return t("tips.legal.by_resident", legal=name)
+    return t("tips.legal.from_category", legal=name)
+
+
+def review_text(
+    t: Translator,
+    draft: Draft,
+    *,
+    category: Category | None,
+    unit_name: str | None,
+) -> str:
+    """Return the summary a resident checks before sending."""
+    legal_type = draft.legal_type or (category.default_legal_type if category else "phan_anh")
+    source = draft.legal_type_source if draft.legal_type else "category"
+    evidence = (
+        t("tips.review.evidence", count=len(draft.evidence))
+        if draft.evidence
+        else t("tips.review.evidence_none")
+    )
+    identity = (
+        t("tips.review.anonymous")
+        if draft.anonymous or not draft.contact
+        else t("tips.review.contact", contact=draft.contact)
+    )
+    return t(
+        "tips.review",
+        category=category.label(t.language) if category else "?",
+        legal=Html(_legal_line(t, legal_type, source, to_resident=True)),
+        place=Html(
+            place_text(
+                t,
+                draft.place_kind,
+                text=draft.place_text,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                unit_name=unit_name,
+            )
+        ),
+        when=Html(
+            when_text(
+                t,
+                draft.occurred,
+                date.fromisoformat(draft.occurred_on) if draft.occurred_on else None,
+            )
+        ),
+        evidence=Html(evidence),
+        identity=Html(identity),
+        story=Html(_story_block(t, draft.story, draft.story_voice is not None)),
+    )
+
+
+def receipt_text(t: Translator, tip: Tip, zone: ZoneInfo) -> str:
+    """Return the receipt: code, time, what happens next, and 113 for emergencies."""
+    return t(
+        "tips.receipt",
+        code=tip.code,
+        received=moment(tip.received_at, zone),
+        deadline=day(tip.decision_deadline),
+        anonymity=Html(_anonymity(t, tip.anonymous)),
+    )
+
+
+def _anonymity(t: Translator, anonymous: bool) -> str:
+    if anonymous:
+        return t("tips.receipt.anonymous")
+    return t("tips.receipt.named")
+
+
+def my_tips_text(
+    t: Translator,
+    tips: Sequence[TipSummary],
+    total: int,
+    categories: dict[str, Category],
+    zone: ZoneInfo,
+) -> str:
+    """Return a resident's list of their own tips with status and date."""
+    if not tips:
+        return t("tips.mine.empty")
+    lines = [
+        t(
+            "tips.mine.line",
+            code=tip.code,
+            category=(
+                categories[tip.category].label(t.language)
+                if tip.category in categories
+                else tip.category
+            ),
+            status=status_label(t, tip.status),
+            date=day(tip.received_at.astimezone(zone).date()),
+        )
+        for tip in tips
+    ]
+    more = t("tips.mine.more", shown=len(tips), total=total) if total > len(tips) else ""
+    return t("tips.mine", count=total, lines=Html("\n".join(lines)), more=Html(more))
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What the officers' card shows besides the tip row itself."""
+
+    category: Category | None
+    unit_path: str | None
+    evidence: Sequence[Evidence]
+    contact: str | None
+
+
+def card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
+    """Return the officers' card of a tip: no identity at all when it is anonymous."""
+    attachments = [item for item in facts.evidence if item.role == "evidence"]
+    has_voice = any(item.role == "story" for item in facts.evidence)
+    identity = (
+        t("tips.card.anonymous")
+        if tip.anonymous or not facts.contact
+        else t("tips.card.contact", contact=facts.contact)
+    )
+    evidence = (
+        t("tips.card.evidence", count=len(attachments))
+        if attachments
+        else t("tips.card.evidence_none")
+    )
+    return t(
+        "tips.card",
+        code=tip.code,
+        category=facts.category.label(t.language) if facts.category else tip.category,
+        legal=Html(_legal_line(t, tip.legal_type, tip.legal_type_source, to_resident=False)),
+        unit=facts.unit_path or t.label("tips.card.no_unit"),
+        place=Html(
+            place_text(
+                t,
+                tip.place_kind,
+                text=tip.place_text,
+                latitude=tip.latitude,
+                longitude=tip.longitude,
+                unit_name=facts.unit_path,
+            )
+        ),
+        when=Html(when_text(t, tip.occurred, tip.occurred_on)),
+        received=moment(tip.received_at, zone),
+        deadline=day(tip.decision_deadline),
+        status=status_label(t, tip.status),
+        evidence=Html(evidence),
+        identity=Html(identity),
+        story=Html(_story_block(t, tip.story, has_voice)),
+    )
+
+
+def evidence_caption(t: Translator, tip: Tip, item: Evidence, total: int) -> str:
+    """Return the caption of one attachment posted under a card (HTML, escaped)."""
+    if item.role == "story":
+        head = t("tips.card.story_voice", code=tip.code)
+    else:
+        head = t("tips.card.attachment", code=tip.code, index=item.position, total=total)
+    caption = item.caption
+    if caption:
+        # Telegram allows 1024 characters in a caption; the resident's own may be that long.
+        if len(caption) > _CAPTION_ROOM:
+            caption = caption[: _CAPTION_ROOM - 1] + "…"
+        return head + "\n" + t("tips.card.attachment_caption", caption=caption)
+    return head

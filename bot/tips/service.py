@@ -1,0 +1,437 @@
+"""The logic of tips: drafts, limits, submission, follow-up, and what officers' features reuse.
+
+Anonymity rests here: a resident is handled by `pseudonym(user_id)`, and anything that must be
+read back (the chat to answer, a contact they chose to leave, the draft itself) is sealed under
+SECRET_KEY before it reaches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.crypto import Keyring, SealError
+from bot.db import Database
+from bot.i18n import Language
+from bot.persistence import ConversationKey, ConversationStore
+from bot.tips import steps
+from bot.tips.codes import new_code
+from bot.tips.model import (
+    DECISION_DAYS,
+    STATUS_RECEIVED,
+    Attachment,
+    Category,
+    Draft,
+    DraftRecord,
+    Tip,
+    TipSummary,
+)
+from bot.tips.repository import (
+    CategoriesRepository,
+    DraftsRepository,
+    NewTip,
+    OutboxRepository,
+    TipsRepository,
+)
+from bot.units import UnitsRepository
+
+if TYPE_CHECKING:
+    from bot.tips.outbox import OutboxDeliverer
+
+log = logging.getLogger(__name__)
+
+# The ConversationHandler's name: its states live in conversation_states under this name.
+CONVERSATION = "tip_submission"
+OUTBOX_TIP_CARD = "tip_card"
+_CODE_ATTEMPTS = 8
+
+
+class DraftGoneError(Exception):
+    """The draft expired, was sent or changed since it was read."""
+
+
+class IncompleteDraftError(Exception):
+    """A draft lacks an answer that a tip needs; `step` names the first missing one."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__(f"draft is missing {step}")
+        self.step = step
+
+
+@dataclass(frozen=True)
+class LimitReached:
+    """A resident sent as many tips as the period allows."""
+
+    period: Literal["hour", "day"]
+    limit: int
+    retry_at: datetime
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The tip a submission made, and whether this call made it (False: a repeat)."""
+
+    tip: Tip
+    created: bool
+
+
+@dataclass(frozen=True)
+class ExpiredDraft:
+    """A draft removed for idleness, and whom to tell (None if its chat cannot be unsealed)."""
+
+    chat_id: int | None
+    language: Language
+
+
+def conversation_key(chat_id: int, user_id: int) -> ConversationKey:
+    """Return the ConversationHandler key of a resident's private chat (per chat and user)."""
+    return (chat_id, user_id)
+
+
+class TipService:
+    """Drafts, submission and follow-up of tips."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        keyring: Keyring,
+        clock: Clock,
+        units: UnitsRepository,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.keyring = keyring
+        self.clock = clock
+        self.units = units
+        self.tips = TipsRepository(db)
+        self.drafts = DraftsRepository(db)
+        self.outbox = OutboxRepository(db)
+        self.categories_repo = CategoriesRepository(db)
+        self.conversations = ConversationStore(db, keyring, clock)
+        self._categories: list[Category] | None = None
+        # Made by bot.tips.outbox.deliverer_of once the application's bot exists.
+        self.deliverer: OutboxDeliverer | None = None
+
+    # ------------------------------------------------------------ identity
+
+    def pseudonym(self, user_id: int) -> str:
+        """Return a resident's keyed pseudonym."""
+        return self.keyring.pseudonym(user_id)
+
+    def seal_chat(self, chat_id: int, pseudonym: str) -> str:
+        """Seal a chat id, bound to the resident's pseudonym."""
+        return self.keyring.seal(str(chat_id), context=pseudonym)
+
+    def reporter_chat(self, tip: Tip) -> int | None:
+        """Return the chat to reach a tip's reporter, or None if the link is lost.
+
+        Relays and status notices (officers' features) use this; never store what it returns.
+        """
+        if tip.reporter_chat_sealed is None:
+            return None
+        try:
+            return int(
+                self.keyring.unseal(tip.reporter_chat_sealed, context=tip.reporter_pseudonym)
+            )
+        except (SealError, ValueError):
+            return None
+
+    def contact_of(self, tip: Tip) -> str | None:
+        """Return the contact a non-anonymous reporter left, or None."""
+        if tip.anonymous or tip.contact_sealed is None:
+            return None
+        try:
+            return self.keyring.unseal(tip.contact_sealed, context=_contact_context(tip.code))
+        except SealError:
+            return None
+
+    # ------------------------------------------------------------ data
+
+    async def categories(self) -> list[Category]:
+        """Return the active categories (seeded data, read once)."""
+        if self._categories is None:
+            self._categories = await self.categories_repo.active()
+        return self._categories
+
+    async def category(self, code: str | None) -> Category | None:
+        """Return a category by code, or None."""
+        for category in await self.categories():
+            if category.code == code:
+                return category
+        return None
+
+    async def any_units(self) -> bool:
+        """Say whether there is any active unit to pick from."""
+        return await self.tips.any_active_unit()
+
+    def now(self) -> datetime:
+        """Return the current moment (UTC)."""
+        return self.clock.now()
+
+    def local_today(self) -> date:
+        """Return today's date in the configured time zone."""
+        return self.clock.now().astimezone(self.settings.zone).date()
+
+    def decision_deadline(self, received_at: datetime) -> date:
+        """Return the last day to decide on a tip (art. 147: 20 days, as a local date)."""
+        return received_at.astimezone(self.settings.zone).date() + timedelta(days=DECISION_DAYS)
+
+    # ------------------------------------------------------------ limits
+
+    async def limit_reached(self, user_id: int) -> LimitReached | None:
+        """Say whether a resident may send another tip now; None when they may."""
+        pseudonym = self.pseudonym(user_id)
+        now = self.now()
+        periods: tuple[tuple[Literal["hour", "day"], timedelta, int], ...] = (
+            ("hour", timedelta(hours=1), self.settings.tip_limit_per_hour),
+            ("day", timedelta(days=1), self.settings.tip_limit_per_day),
+        )
+        for period, length, limit in periods:
+            since = now - length
+            if await self.tips.count_since(pseudonym, since) >= limit:
+                oldest = await self.tips.oldest_since(pseudonym, since) or now
+                return LimitReached(period, limit, oldest + length)
+        return None
+
+    # ------------------------------------------------------------ drafts
+
+    def _seal_draft(self, draft: Draft, pseudonym: str) -> str:
+        return self.keyring.seal(json.dumps(draft.to_json()), context=f"tip-draft:{pseudonym}")
+
+    async def start_draft(
+        self, user_id: int, chat_id: int, language: Language, step: str
+    ) -> DraftRecord:
+        """Start a fresh draft at `step`, with its conversation state, in one transaction."""
+        pseudonym = self.pseudonym(user_id)
+        draft = Draft(submission_key=secrets.token_urlsafe(12))
+        async with self.db.transaction() as conn:
+            await self.drafts.replace_in(
+                conn,
+                pseudonym=pseudonym,
+                step=step,
+                data_sealed=self._seal_draft(draft, pseudonym),
+                chat_sealed=self.seal_chat(chat_id, pseudonym),
+                language=language,
+                now=self.now(),
+            )
+            await self.conversations.put_in(
+                conn, CONVERSATION, conversation_key(chat_id, user_id), step
+            )
+        stored = await self.drafts.get(pseudonym)
+        version = stored.version if stored is not None else 1
+        return DraftRecord(draft=draft, step=step, version=version, language=language)
+
+    async def load_draft(self, user_id: int) -> DraftRecord | None:
+        """Return a resident's draft, or None if there is none (or it cannot be opened)."""
+        pseudonym = self.pseudonym(user_id)
+        stored = await self.drafts.get(pseudonym)
+        if stored is None:
+            return None
+        try:
+            data = json.loads(
+                self.keyring.unseal(stored.data_sealed, context=f"tip-draft:{pseudonym}")
+            )
+        except (SealError, ValueError):
+            log.warning("a draft sealed under another SECRET_KEY was found; it is ignored")
+            return None
+        return DraftRecord(
+            draft=Draft.from_json(data),
+            step=stored.step,
+            version=stored.version,
+            language=stored.language,
+        )
+
+    async def save_draft(
+        self,
+        user_id: int,
+        chat_id: int,
+        record: DraftRecord,
+        step: str,
+        language: Language,
+    ) -> DraftRecord:
+        """Save a draft at `step` with its conversation state; DraftGoneError if it changed."""
+        pseudonym = self.pseudonym(user_id)
+        async with self.db.transaction() as conn:
+            saved = await self.drafts.update_in(
+                conn,
+                pseudonym=pseudonym,
+                version=record.version,
+                step=step,
+                data_sealed=self._seal_draft(record.draft, pseudonym),
+                language=language,
+                now=self.now(),
+            )
+            if not saved:
+                raise DraftGoneError("the draft changed or expired meanwhile")
+            await self.conversations.put_in(
+                conn, CONVERSATION, conversation_key(chat_id, user_id), step
+            )
+        return DraftRecord(
+            draft=record.draft, step=step, version=record.version + 1, language=language
+        )
+
+    async def discard_draft(self, user_id: int, chat_id: int) -> None:
+        """Remove a resident's draft and end their conversation, in one transaction."""
+        async with self.db.transaction() as conn:
+            await self.drafts.delete_in(conn, self.pseudonym(user_id))
+            await self.conversations.put_in(
+                conn, CONVERSATION, conversation_key(chat_id, user_id), None
+            )
+
+    async def expire_idle(self) -> list[ExpiredDraft]:
+        """Remove drafts idle longer than TIP_DRAFT_IDLE_MINUTES; return whom to tell."""
+        cutoff = self.now() - timedelta(minutes=self.settings.tip_draft_idle_minutes)
+        expired: list[ExpiredDraft] = []
+        for stored in await self.drafts.idle_since(cutoff):
+            chat_id: int | None
+            try:
+                chat_id = int(self.keyring.unseal(stored.chat_sealed, context=stored.pseudonym))
+            except (SealError, ValueError):
+                chat_id = None
+            async with self.db.transaction() as conn:
+                removed = await self.drafts.delete_if_idle_in(conn, stored.pseudonym, cutoff)
+                if removed and chat_id is not None:
+                    # The tip flow runs in private chats only, where the chat id is the user id.
+                    await self.conversations.put_in(
+                        conn, CONVERSATION, conversation_key(chat_id, chat_id), None
+                    )
+            if removed:
+                expired.append(ExpiredDraft(chat_id, stored.language))
+        return expired
+
+    # ------------------------------------------------------------ submission
+
+    async def existing_submission(self, user_id: int, submission_key: str) -> Tip | None:
+        """Return the tip this resident's submission key already made, or None."""
+        tip = await self.tips.by_submission_key(submission_key)
+        if tip is None or tip.reporter_pseudonym != self.pseudonym(user_id):
+            return None
+        return tip
+
+    async def submit(
+        self, user_id: int, chat_id: int, record: DraftRecord, language: Language
+    ) -> Submission:
+        """Write the tip, its evidence, first event and outbox row, and drop the draft, at once.
+
+        A second call with the same draft (double tap, redelivered update) returns the tip the
+        first call made and writes nothing.
+        """
+        draft = record.draft
+        existing = await self.existing_submission(user_id, draft.submission_key)
+        if existing is not None:
+            return Submission(existing, created=False)
+        category = await self.category(draft.category)
+        missing = first_missing_step(draft, category)
+        if missing is not None or category is None:
+            raise IncompleteDraftError(missing or "category")
+        pseudonym = self.pseudonym(user_id)
+        now = self.now()
+        evidence: list[tuple[str, Attachment]] = []
+        if draft.story_voice is not None:
+            evidence.append(("story", draft.story_voice))
+        evidence.extend(("evidence", item) for item in draft.evidence)
+        for _attempt in range(_CODE_ATTEMPTS):
+            code = new_code()
+            new = NewTip(
+                code=code,
+                submission_key=draft.submission_key,
+                category=category.code,
+                legal_type=draft.legal_type or category.default_legal_type,
+                legal_type_source=draft.legal_type_source if draft.legal_type else "category",
+                story=draft.story,
+                place_kind=draft.place_kind or "unknown",
+                place_text=draft.place_text,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                unit_id=draft.unit_id,
+                occurred=draft.occurred or "unknown",
+                occurred_on=draft.occurred_on,
+                anonymous=draft.anonymous,
+                reporter_pseudonym=pseudonym,
+                reporter_chat_sealed=self.seal_chat(chat_id, pseudonym),
+                contact_sealed=(
+                    None
+                    if draft.anonymous or not draft.contact
+                    else self.keyring.seal(draft.contact, context=_contact_context(code))
+                ),
+                language=language,
+                received_at=now,
+                decision_deadline=self.decision_deadline(now),
+            )
+            try:
+                async with self.db.transaction() as conn:
+                    tip_id = await self.tips.insert_in(conn, new)
+                    if evidence:
+                        await self.tips.add_evidence_in(conn, tip_id, evidence)
+                    await self.tips.add_event_in(
+                        conn,
+                        tip_id,
+                        at=now,
+                        actor_kind="resident",
+                        event="received",
+                        to_status=STATUS_RECEIVED,
+                    )
+                    await self.outbox.enqueue_in(conn, OUTBOX_TIP_CARD, {"tip_id": tip_id}, now)
+                    await self.drafts.delete_in(conn, pseudonym)
+                    await self.conversations.put_in(
+                        conn, CONVERSATION, conversation_key(chat_id, user_id), None
+                    )
+            except sqlite3.IntegrityError as error:
+                if "submission_key" in str(error):
+                    again = await self.existing_submission(user_id, draft.submission_key)
+                    if again is not None:
+                        return Submission(again, created=False)
+                    raise
+                if "tips.code" in str(error):
+                    continue  # a one-in-a-trillion collision: draw another code
+                raise
+            tip = await self.tips.by_id(tip_id)
+            if tip is None:
+                raise RuntimeError("the tip just written cannot be read back")
+            return Submission(tip, created=True)
+        raise RuntimeError("could not draw an unused receipt code")
+
+    # ------------------------------------------------------------ follow-up
+
+    async def tips_of(self, user_id: int, *, limit: int = 20) -> tuple[list[TipSummary], int]:
+        """Return a resident's latest tips and how many they sent in all."""
+        pseudonym = self.pseudonym(user_id)
+        return (
+            await self.tips.of_reporter(pseudonym, limit=limit),
+            await self.tips.count_of_reporter(pseudonym),
+        )
+
+    async def status_of(self, code: str) -> str | None:
+        """Return the status of the tip with this code, or None (never any content)."""
+        tip = await self.tips.by_code(code)
+        return None if tip is None else tip.status
+
+
+def _contact_context(code: str) -> str:
+    return f"tip-contact:{code}"
+
+
+def first_missing_step(draft: Draft, category: Category | None) -> str | None:
+    """Return the first step a draft still needs, or None when it can be sent."""
+    if category is None:
+        return steps.CATEGORY
+    if not draft.story_parts and draft.story_voice is None:
+        return steps.STORY
+    if draft.place_kind is None:
+        return steps.PLACE
+    if draft.occurred is None:
+        return steps.WHEN
+    if not draft.evidence_done:
+        return steps.EVIDENCE
+    if not draft.identity_done:
+        return steps.IDENTITY
+    return None

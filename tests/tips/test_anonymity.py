@@ -1,0 +1,135 @@
+"""Anonymity at rest and in the officers' chat: no identity of an anonymous tipster anywhere."""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from bot.testing.harness import BotHarness
+from bot.testing.updates import Person
+from tests.tips.flow import OFFICERS, deliver, receipt_code, tips_settings
+
+PEOPLE = (
+    Person(
+        id=7391846205,
+        first_name="Quỳnhchi",
+        last_name="Zelinskaya",
+        username="zz_tipster_alpha",
+        phone="+84987654321",
+    ),
+    Person(
+        id=6018273645,
+        first_name="Thạchsanh",
+        last_name="Xuyenkhung",
+        username="qq_whisper_beta",
+        phone="+84911223344",
+        language_code="en",
+    ),
+)
+
+
+def _needles(person: Person) -> dict[str, bytes]:
+    texts = [str(person.id), person.first_name, person.last_name or "", person.username or ""]
+    phone = person.phone or ""
+    texts += [phone, phone.lstrip("+"), phone.removeprefix("+84")]
+    needles: dict[str, bytes] = {}
+    for text in texts:
+        for form in ("NFC", "NFD"):
+            value = unicodedata.normalize(form, text)
+            needles[f"{form}:{value}"] = value.encode("utf-8")
+            needles[f"{form}:{value}:utf16"] = value.encode("utf-16-le")
+    needles["id:le"] = person.id.to_bytes(8, "little")
+    needles["id:be"] = person.id.to_bytes(8, "big")
+    return needles
+
+
+def _scan(database_path: Path) -> list[str]:
+    files = sorted(database_path.parent.glob(database_path.name + "*"))
+    assert files, "the database files exist"
+    found = []
+    for path in files:
+        content = path.read_bytes()
+        for person in PEOPLE:
+            for name, needle in _needles(person).items():
+                if needle in content:
+                    found.append(f"{path.name}: {person.id} {name}")
+    return found
+
+
+async def _anonymous_tips(bot: BotHarness) -> list[str]:
+    first, second = PEOPLE
+    codes = []
+    # The first writes in Vietnamese with a location, a photo and a voice note.
+    await bot.say(first, "/tip")
+    await bot.press(first, "💊 Ma túy")
+    await bot.send(bot.updates.voice(first))
+    await bot.say(first, "Có người giao ma túy bằng xe máy trước cổng chợ.")
+    await bot.press(first, "✅ Xong")
+    await bot.send(bot.updates.location(first, 10.0012, 105.0921))
+    await bot.press(first, "⚡ Đang xảy ra / vừa xong")
+    await bot.send(bot.updates.photo(first))
+    await bot.press(first, "✅ Xong")
+    await bot.press(first, "🕶 Gửi ẩn danh (khuyên dùng)")
+    await bot.press(first, "📨 Gửi")
+    codes.append(receipt_code(bot, first))
+    await bot.say(first, "/mytips")
+    await bot.say(first, f"/status {codes[0]}")
+
+    # The second chooses English, shares their phone, then changes their mind.
+    await bot.say(second, "/language")
+    await bot.press(second, "🇬🇧 English")
+    await bot.say(second, "/tip")
+    await bot.press(second, "💳 Fraud and online scams")
+    await bot.say(second, "A fake bank page asks people for their OTP codes by SMS.")
+    await bot.press(second, "✅ Done")
+    await bot.say(second, "🤷 I don't remember")
+    await bot.press(second, "📅 Today")
+    await bot.press(second, "⏭ No files")
+    await bot.press(second, "📞 Leave a contact")
+    await bot.send(bot.updates.contact(second, second.phone or ""))
+    await bot.press(second, "✏️ Identity")
+    await bot.press(second, "🕶 Stay anonymous (recommended)")
+    await bot.press(second, "📨 Send")
+    codes.append(receipt_code(bot, second))
+    return codes
+
+
+async def test_anonymous_tips_leave_no_identity_in_the_database_or_the_officers_chat(
+    database_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bot = BotHarness(tips_settings(database_path))
+    await bot.start()
+    try:
+        codes = await _anonymous_tips(bot)
+        await deliver(bot)
+        # Read the files while the bot runs: the WAL holds the recent writes.
+        raw = b"".join(path.read_bytes() for path in database_path.parent.glob("tips.sqlite3*"))
+        assert b"OTP codes" in raw, "the scan sees what was written (the story is there)"
+        assert _scan(database_path) == []
+        officer_calls = bot.api.calls_to(OFFICERS)
+    finally:
+        await bot.stop()
+    assert _scan(database_path) == []  # and after the WAL is checkpointed into the file
+
+    cards = [call for call in officer_calls if call.method == "sendMessage"]
+    assert len(cards) == 2
+    assert all(any(code in call.params["text"] for call in cards) for code in codes)
+    assert {call.method for call in officer_calls} >= {"sendLocation", "sendPhoto", "sendVoice"}
+    for call in officer_calls:
+        dumped = json.dumps(call.params, ensure_ascii=False, default=str)
+        for person in PEOPLE:
+            for name, needle in _needles(person).items():
+                if name.endswith((":utf16", ":le", ":be")):
+                    continue
+                assert needle.decode() not in dumped, (call.method, person.id, name)
+    assert all("Ẩn danh" in call.params["text"] for call in cards)
+    # Nor do the logs at INFO and above.
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for person in PEOPLE:
+        assert str(person.id) not in logged
+        assert (person.username or "") not in logged
