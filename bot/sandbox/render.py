@@ -90,6 +90,10 @@ def _details(*parts: str) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def _bracketed(kind: str, detail: str) -> str:
+    return f"[{kind} {detail}]" if detail else f"[{kind}]"
+
+
 def placeholder(raw: Mapping[str, Any]) -> str | None:
     """Return a readable stand-in for a message's non-text content, or None for plain text."""
     if "photo" in raw:
@@ -107,11 +111,11 @@ def placeholder(raw: Mapping[str, Any]) -> str | None:
         return f"[voice message {raw['voice'].get('duration', '?')} s]"
     if "audio" in raw:
         audio = raw["audio"]
-        return f"[audio {audio.get('title') or audio.get('file_name') or ''}]".replace(" ]", "]")
+        return _bracketed("audio", str(audio.get("title") or audio.get("file_name") or ""))
     if "animation" in raw:
         return "[animation]"
     if "sticker" in raw:
-        return f"[sticker {raw['sticker'].get('emoji', '')}]".replace(" ]", "]")
+        return _bracketed("sticker", str(raw["sticker"].get("emoji", "")))
     if "venue" in raw:
         venue = raw["venue"]
         return f"[place {_details(venue.get('title', ''), venue.get('address', ''))}]"
