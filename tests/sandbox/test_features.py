@@ -1,6 +1,6 @@
 """The sandbox with the features built alongside it: demo data, a tip from both sides, figures.
 
-These need issues 3 to 6; they are marked xfail until those land (the marks go at integration).
+These drive the features of issues 3 to 6 through the sandbox.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ async def _submit_tip(play: Play) -> str:
     return str(codes[0])
 
 
-@pytest.mark.xfail(reason="needs issue 3: units importer and officers' registry", strict=False)
 async def test_demo_loads_the_sample_units_and_registers_the_demo_staff(sandbox: Sandbox) -> None:
     report = await load_demo(sandbox.app.services)
     assert not report.failed, report.notes
@@ -68,7 +67,6 @@ async def test_demo_loads_the_sample_units_and_registers_the_demo_staff(sandbox:
     assert await services.units.count() == 28
 
 
-@pytest.mark.xfail(reason="needs issue 4: resident tips with receipts", strict=False)
 async def test_a_resident_submits_a_tip_and_receives_a_receipt_code(
     sandbox: Sandbox, play: Play
 ) -> None:
@@ -80,7 +78,6 @@ async def test_a_resident_submits_a_tip_and_receives_a_receipt_code(
     assert status == "received"
 
 
-@pytest.mark.xfail(reason="needs issue 4: the officers' card (outbox)", strict=False)
 async def test_the_officers_chat_shows_the_card_of_a_new_tip(sandbox: Sandbox, play: Play) -> None:
     await _demo(sandbox)
     code = await _submit_tip(play)
@@ -91,7 +88,7 @@ async def test_the_officers_chat_shows_the_card_of_a_new_tip(sandbox: Sandbox, p
     assert "Có nhóm thanh niên tụ tập bán ma túy" in card
 
 
-@pytest.mark.xfail(reason="needs issue 5: officer triage buttons on the card", strict=False)
+@pytest.mark.xfail(reason="needs issue 5: officer triage buttons on the card", strict=True)
 async def test_an_officer_takes_the_tip_from_the_card(sandbox: Sandbox, play: Play) -> None:
     await _demo(sandbox)
     code = await _submit_tip(play)
@@ -105,7 +102,6 @@ async def test_an_officer_takes_the_tip_from_the_card(sandbox: Sandbox, play: Pl
     assert status == "taken"
 
 
-@pytest.mark.xfail(reason="needs issue 6: figures import and /figures", strict=False)
 async def test_figures_in_demo_mode_show_the_seed_articles_numbers(
     sandbox: Sandbox, play: Play
 ) -> None:
