@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean venv
+.PHONY: run test lint typecheck pytest bench load clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The full load test: 1,000 simulated residents send tips for 60 s to the bot running as its own
+# process, over real HTTP polling (`make test` runs the same test with 40 residents for 10 s).
+load: $(STAMP)
+	LOAD_RESIDENTS=1000 LOAD_SECONDS=60 $(BIN)/pytest -q -s tests/hardening/test_load.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

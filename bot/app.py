@@ -15,10 +15,12 @@ from bot.core import handlers as core
 from bot.errors import on_error
 from bot.figures.handlers import figures_handlers
 from bot.maintenance.jobs import schedule_backups
+from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
 from bot.persistence import flush_after_update
 from bot.services import Services
 from bot.tips import handlers as tips
+from bot.triage import handlers as triage
 from bot.units import handlers as units
 
 # Handler groups, in the order python-telegram-bot consults them for each update. Within a
@@ -26,6 +28,9 @@ from bot.units import handlers as units
 # GUARDS run first and may stop an update (flood protection); PERSISTENCE runs last, after
 # conversations have moved to their new state.
 GUARDS = -10
+# Officers' extensions of resident commands ("/tip CODE", bot.triage): for an officer the update
+# stops there; for anyone else it falls through, untouched, to the resident command.
+OFFICER_EXTENSIONS = -1
 FEATURES = 0
 PERSISTENCE = 100
 
@@ -68,6 +73,7 @@ def build_application(
     services.menu.add("menu.language", core.language_command, order=90)
 
     application.add_handler(tips.flood_guard(), group=GUARDS)
+    application.add_handlers(triage.early_handlers(), group=OFFICER_EXTENSIONS)
     # The tip conversation comes before core: it owns "/start tip" (plain /start falls through
     # to core) and the menu's "Send a tip", and during a draft it takes the resident's messages.
     application.add_handlers(tips.handlers(), group=FEATURES)
@@ -80,6 +86,9 @@ def build_application(
         ),
         group=FEATURES,
     )
+    # A tipster answering an officer's question: after the tip conversation (a draft in progress
+    # keeps the resident's messages) and after the menu buttons (which stay navigation).
+    application.add_handlers(triage.tipster_handlers(), group=FEATURES)
     # Officers and units: every handler guarded (bot.officers.access). The /addofficer and
     # /importunits conversations must come before resident catch-alls, which would
     # otherwise take the forward or the file they wait for.
@@ -87,10 +96,15 @@ def build_application(
     application.add_handlers(units.handlers(), group=FEATURES)
     # Figures after units: its bare .csv/.xlsx handler must not take /importunits' file.
     application.add_handlers(figures_handlers(), group=FEATURES)
+    # Triage: officers' commands, card buttons and the "Ask the tipster" conversation.
+    application.add_handlers(triage.handlers(), group=FEATURES)
     application.startup_hooks.append(officers.on_startup)
     application.add_handlers(core.fallbacks(), group=FEATURES)
     application.add_error_handler(on_error)
     schedule_backups(application)
+    schedule_retention(application)
     tips.schedule_jobs(application)
+    # After the outbox exists: triage adds its deliveries, the card's buttons and the digest.
+    triage.register(application)
     application.add_handler(flush_after_update(), group=PERSISTENCE)
     return application

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 class Clock:
     """Return the current UTC time, plus an offset that `advance` moves forward."""
 
-    def __init__(self) -> None:
-        self._offset = timedelta()
+    def __init__(self, start: datetime | None = None) -> None:
+        # `start`: make "now" that instant (it keeps ticking from there), e.g. for a test that
+        # needs a tip received late on the last day of a month.
+        self._offset = timedelta() if start is None else start - datetime.now(UTC)
 
     def now(self) -> datetime:
         """Return the current time, timezone-aware in UTC."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.triage.states import Status
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_API_FILE_URL = "https://api.telegram.org/file/bot"
@@ -18,6 +21,7 @@ TELEGRAM_API_FILE_URL = "https://api.telegram.org/file/bot"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 # Telegram's rule for the X-Telegram-Bot-Api-Secret-Token header.
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_CLOCK_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 MIN_SECRET_KEY_LENGTH = 32
 
 
@@ -68,11 +72,28 @@ class Settings(BaseSettings):
     tip_limit_per_day: int = Field(default=20, ge=1)
     evidence_download: bool = False
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # Triage (bot/triage): a tip nobody has taken for UNTAKEN_ALERT_HOURS shows in /overdue and
+    # in the daily digest, sent to the officers' chats at DIGEST_TIME (local, TIMEZONE); the
+    # tipster is told when their tip reaches one of NOTIFY_STATUSES; questions relayed to a
+    # tipster name the asking officer only if RELAY_SHOW_OFFICER_NAME.
+    untaken_alert_hours: float = Field(default=24.0, gt=0)
+    digest_time: str = "07:30"
+    notify_statuses: Annotated[tuple[str, ...], NoDecode] = (
+        "taken",
+        "verified",
+        "unfounded",
+        "transferred",
+        "closed",
+    )
+    relay_show_officer_name: bool = False
 
     # Online backups: every BACKUP_INTERVAL_HOURS (0 turns them off), newest BACKUP_KEEP kept.
     backup_dir: Path = Path("data/backups")
     backup_interval_hours: float = Field(default=24.0, ge=0)
     backup_keep: int = Field(default=7, ge=1)
+    # Retention (bot/maintenance/retention.py): RETENTION_DAYS after a tip is closed, its links to
+    # the tipster and its file references are purged (the tip itself stays); 0 keeps them for ever.
+    retention_days: int = Field(default=365, ge=0)
 
     @field_validator("telegram_bot_token", "webhook_secret", "secret_key", mode="before")
     @classmethod
@@ -118,6 +139,27 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in parts)
         if isinstance(value, int):
             return (value,)
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _local_time(cls, value: str) -> str:
+        if not _CLOCK_TIME_RE.match(value.strip()):
+            raise ValueError(f"must be a local time HH:MM from 00:00 to 23:59, got {value!r}")
+        hours, minutes = value.strip().split(":")
+        return f"{int(hours):02d}:{minutes}"
+
+    @field_validator("notify_statuses", mode="before")
+    @classmethod
+    def _statuses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            known = [status.value for status in Status]
+            bad = [part for part in value if part not in known]
+            if bad:
+                raise ValueError(f"unknown status {bad[0]!r}; use some of {', '.join(known)}")
+            return tuple(dict.fromkeys(value))
         return value
 
     @field_validator("log_level", mode="before")
@@ -171,6 +213,12 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """Return the configured local time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def digest_at(self) -> time:
+        """Return DIGEST_TIME as a local time of day, in TIMEZONE."""
+        hours, minutes = self.digest_time.split(":")
+        return time(int(hours), int(minutes), tzinfo=self.zone)
 
     def token(self) -> str:
         """Return the bot token or raise the one-line error that says how to get one."""

@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 from telegram import Update
 
+from bot.audit import AuditLog
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.menu import MainMenu
@@ -15,8 +16,10 @@ from bot.crypto import Keyring
 from bot.db import Database, migrate
 from bot.figures.service import FiguresService
 from bot.i18n import Language, Translator, translator
+from bot.officers.chats import officer_chat_for
 from bot.officers.service import OfficersService
 from bot.tips.service import TipService
+from bot.triage.service import TriageService
 from bot.units import UnitsRepository
 
 log = logging.getLogger(__name__)
@@ -39,8 +42,20 @@ class Services:
             settings=settings, db=self.db, keyring=self.keyring, clock=self.clock, units=self.units
         )
         self.figures = FiguresService(self.db, self.units, self.clock)
+        # The hash-chained record of every officer action (bot.audit).
+        self.audit = AuditLog(self.db, self.keyring)
         self.officers = OfficersService(
-            self.db, self.units, self.clock, config_admins=settings.admin_user_ids
+            self.db, self.units, self.clock, config_admins=settings.admin_user_ids, audit=self.audit
+        )
+        self.triage = TriageService(
+            settings=settings,
+            db=self.db,
+            clock=self.clock,
+            tips=self.tips,
+            units=self.units,
+            officers=self.officers,
+            audit=self.audit,
+            chat_for=lambda unit_id: officer_chat_for(self, unit_id),
         )
         # Language is looked up on every update; a bounded cache keeps that off the database.
         self._languages: OrderedDict[str, Language] = OrderedDict()

@@ -328,6 +328,14 @@ async def report_command(update: Update, context: Context, officer: Officer) -> 
         filename=f"{name}.xlsx",
         caption=t("figures.report.xlsx_caption"),
     )
+    # Exports are officer actions: the audit log records who took which figures out.
+    await services.audit.record(
+        at=services.clock.now(),
+        actor=f"officer:{officer.user_id}",
+        action="export.report",
+        target=f"unit:{parsed.unit.code}",
+        details={"period": parsed.period.label()},
+    )
 
 
 def _file_stem(code: str, period: Period) -> str:
@@ -486,6 +494,13 @@ async def _send_export(
                 period=period_text(t, period),
             ),
         )
+    await services.audit.record(
+        at=services.clock.now(),
+        actor=f"officer:{officer.user_id}",
+        action="export.tips",
+        target=f"unit:{tree.root.code}",
+        details={"format": fmt, "period": period.label(), "rows": count},
+    )
 
 
 # ---------------------------------------------------------------- /indicators

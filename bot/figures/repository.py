@@ -48,6 +48,21 @@ def _number(value: object) -> Number:
     raise TypeError(f"not a number in the figures table: {value!r}")
 
 
+async def fetch_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    """Return every row of a query in one hand-off to the database thread.
+
+    `Database.fetch_all` opens a cursor, fetches, then closes it: three hand-offs to aiosqlite's
+    thread, each waking the event loop. The queries behind /figures and /stats take this path.
+    """
+    return list(await db.conn.execute_fetchall(sql, params))
+
+
+async def fetch_first(db: Database, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    """Return the first row of a query (one hand-off, see `fetch_rows`), or None."""
+    rows = await fetch_rows(db, sql, params)
+    return rows[0] if rows else None
+
+
 def _ids(values: Iterable[int]) -> str:
     """Return ids as one JSON array parameter, read in SQL with json_each()."""
     return json.dumps(sorted(set(values)))
@@ -104,8 +119,8 @@ class FiguresRepository:
 
     async def indicators(self) -> list[Indicator]:
         """Return the whole catalog in display order."""
-        rows = await self._db.fetch_all(
-            f"SELECT {_INDICATOR_COLUMNS} FROM indicators ORDER BY sort_order, key"
+        rows = await fetch_rows(
+            self._db, f"SELECT {_INDICATOR_COLUMNS} FROM indicators ORDER BY sort_order, key"
         )
         return [_indicator(row) for row in rows]
 
@@ -147,7 +162,8 @@ class FiguresRepository:
 
     async def subtree(self, unit_id: int) -> Subtree | None:
         """Return a unit and every unit below it, parents first, or None if it does not exist."""
-        rows = await self._db.fetch_all(
+        rows = await fetch_rows(
+            self._db,
             """
             WITH RECURSIVE below(id, depth, sort_path) AS (
                 SELECT id, 0, code FROM units WHERE id = ?
@@ -183,8 +199,8 @@ class FiguresRepository:
 
     async def root_unit_ids(self) -> list[int]:
         """Return the active units that have no parent (provinces), by code."""
-        rows = await self._db.fetch_all(
-            "SELECT id FROM units WHERE parent_id IS NULL AND active = 1 ORDER BY code"
+        rows = await fetch_rows(
+            self._db, "SELECT id FROM units WHERE parent_id IS NULL AND active = 1 ORDER BY code"
         )
         return [int(row["id"]) for row in rows]
 
@@ -198,7 +214,8 @@ class FiguresRepository:
         A flow matches on its whole period; a stock on its last day (the date it describes).
         """
         if stock:
-            row = await self._db.fetch_one(
+            row = await fetch_first(
+                self._db,
                 """
                 SELECT id, start_day, end_day, value, recorded_by, recorded_at, source
                 FROM figures
@@ -208,7 +225,8 @@ class FiguresRepository:
                 (indicator_id, unit_id, period.end_key),
             )
         else:
-            row = await self._db.fetch_one(
+            row = await fetch_first(
+                self._db,
                 """
                 SELECT id, start_day, end_day, value, recorded_by, recorded_at, source
                 FROM figures
@@ -294,21 +312,6 @@ class FiguresRepository:
                 edges.append((start, first_year * 10000 + 1231))
             if full_last != last_year:
                 edges.append((last_year * 10000 + 101, last_year * 10000 + 1231))
-        sums: dict[tuple[int, int], list[Any]] = {}
-        if full_first <= full_last:
-            rows = await self._db.fetch_all(
-                """
-                SELECT indicator_id, unit_id, sum(total), sum(records)
-                FROM figure_year_totals
-                WHERE indicator_id IN (SELECT value FROM json_each(?))
-                  AND unit_id IN (SELECT value FROM json_each(?))
-                  AND year BETWEEN ? AND ? AND records > 0
-                GROUP BY indicator_id, unit_id
-                """,
-                (indicators, units, full_first, full_last),
-            )
-            for row in rows:
-                sums[(row[0], row[1])] = [row[2], row[3], 0, 0, None, None]
         inside = "f.start_day >= ? AND f.end_day <= ?"
         columns = f"""
             f.indicator_id, f.unit_id,
@@ -350,38 +353,63 @@ class FiguresRepository:
             """
         )
         params.extend([*column_params, start, end])
-        rows = await self._db.fetch_all(
+        # One statement, one hand-off: the edges and multi-year records ('p'), the whole
+        # years' sums ('y') and the series whose records overlap ('f').
+        selects = [
+            """
+            SELECT 'p', indicator_id, unit_id, sum(in_sum), sum(in_count), sum(out_count),
+                   sum(out_sum), min(out_first), max(out_last)
+            FROM parts
+            GROUP BY indicator_id, unit_id
+            """
+        ]
+        if full_first <= full_last:
+            selects.append(
+                """
+                SELECT 'y', indicator_id, unit_id, sum(total), sum(records), 0, 0, NULL, NULL
+                FROM figure_year_totals
+                WHERE indicator_id IN (SELECT id FROM wanted_indicators)
+                  AND unit_id IN (SELECT id FROM wanted_units)
+                  AND year BETWEEN ? AND ? AND records > 0
+                GROUP BY indicator_id, unit_id
+                """
+            )
+            params.extend([full_first, full_last])
+        selects.append(
+            """
+            SELECT 'f', indicator_id, unit_id, 0, 0, 0, 0, NULL, NULL FROM figure_series
+            WHERE overlapping = 1
+              AND indicator_id IN (SELECT id FROM wanted_indicators)
+              AND unit_id IN (SELECT id FROM wanted_units)
+            """
+        )
+        rows = await fetch_rows(
+            self._db,
             f"""
             WITH wanted_indicators(id) AS (SELECT value FROM json_each(?)),
                  wanted_units(id) AS (SELECT value FROM json_each(?)),
                  parts AS ({" UNION ALL ".join(parts)})
-            SELECT indicator_id, unit_id, sum(in_sum), sum(in_count), sum(out_count),
-                   sum(out_sum), min(out_first), max(out_last)
-            FROM parts
-            GROUP BY indicator_id, unit_id
+            {" UNION ALL ".join(selects)}
             """,
             params,
         )
-        for row in rows:
-            key = (row[0], row[1])
+        sums: dict[tuple[int, int], list[Any]] = {}
+        flagged: set[tuple[int, int]] = set()
+        for kind, indicator_id, unit_id, *values in rows:
+            key = (indicator_id, unit_id)
+            if kind == "f":
+                flagged.add(key)
+                continue
             found = sums.get(key)
             if found is None:
-                sums[key] = list(row[2:])
+                sums[key] = values
                 continue
-            found[0] += row[2] or 0
-            found[1] += row[3] or 0
-            found[2] += row[4] or 0
-            found[3] += row[5] or 0
-            found[4], found[5] = row[6], row[7]
-        flagged = await self._db.fetch_all(
-            """
-            SELECT indicator_id, unit_id FROM figure_series
-            WHERE overlapping = 1
-              AND indicator_id IN (SELECT value FROM json_each(?))
-              AND unit_id IN (SELECT value FROM json_each(?))
-            """,
-            (indicators, units),
-        )
+            found[0] = (found[0] or 0) + (values[0] or 0)
+            found[1] = (found[1] or 0) + (values[1] or 0)
+            found[2] = (found[2] or 0) + (values[2] or 0)
+            found[3] = (found[3] or 0) + (values[3] or 0)
+            if kind == "p":
+                found[4], found[5] = values[4], values[5]
         # Positional access and plain tuples: this runs for every series of a province.
         result = [
             (
@@ -399,13 +427,14 @@ class FiguresRepository:
             for (indicator_id, unit_id), values in sums.items()
             if values[1] or values[2]
         ]
-        return result, {(row[0], row[1]) for row in flagged}
+        return result, flagged
 
     async def spans(
         self, indicator_id: int, unit_ids: Iterable[int], period: Period
     ) -> dict[int, list[Span]]:
         """Return the current records of one indicator lying inside the period, per unit."""
-        rows = await self._db.fetch_all(
+        rows = await fetch_rows(
+            self._db,
             """
             SELECT id, unit_id, start_day, end_day, value
             FROM figures
@@ -432,35 +461,48 @@ class FiguresRepository:
     ) -> list[tuple[int, StockValue]]:
         """Return each unit's latest current value at or before `end_key`, per indicator.
 
-        One index seek per existing series: the newest record is the last one of the series
-        in `figures_current` at or before the day.
+        A series whose latest record ends by `end_key` (the common case: this year, a decade
+        to date) answers from `figure_series` itself; the others take one index seek each: the
+        newest record is the last one of the series in `figures_current` at or before the day.
         """
-        rows = await self._db.fetch_all(
+        rows = await fetch_rows(
+            self._db,
             """
-            WITH latest AS (
+            WITH series AS (
+                SELECT indicator_id, unit_id, last_id, last_start, last_end, last_value
+                FROM figure_series
+                WHERE indicator_id IN (SELECT value FROM json_each(?))
+                  AND unit_id IN (SELECT value FROM json_each(?))
+            ),
+            earlier AS (
                 SELECT series.indicator_id, series.unit_id,
                        (SELECT max(f.end_day) FROM figures AS f INDEXED BY figures_current
                         WHERE f.indicator_id = series.indicator_id
                           AND f.unit_id = series.unit_id
                           AND f.superseded_at IS NULL AND f.end_day <= ?) AS end_day
-                FROM figure_series AS series
-                WHERE series.indicator_id IN (SELECT value FROM json_each(?))
-                  AND series.unit_id IN (SELECT value FROM json_each(?))
+                FROM series WHERE series.last_end > ?
             )
-            SELECT latest.indicator_id, latest.unit_id, f.id, f.start_day, f.end_day, f.value
-            FROM latest
+            SELECT indicator_id, unit_id, last_id, last_start, last_end, last_value
+            FROM series WHERE last_end <= ?
+            UNION ALL
+            SELECT earlier.indicator_id, earlier.unit_id, f.id, f.start_day, f.end_day, f.value
+            FROM earlier
             JOIN figures AS f INDEXED BY figures_current
-              ON f.indicator_id = latest.indicator_id AND f.unit_id = latest.unit_id
-             AND f.end_day = latest.end_day AND f.superseded_at IS NULL
-            ORDER BY f.id
+              ON f.indicator_id = earlier.indicator_id AND f.unit_id = earlier.unit_id
+             AND f.end_day = earlier.end_day AND f.superseded_at IS NULL
             """,
-            (end_key, _ids(indicator_ids), _ids(unit_ids)),
+            (_ids(indicator_ids), _ids(unit_ids), end_key, end_key, end_key),
         )
-        latest: dict[tuple[int, int], StockValue] = {}
-        for row in rows:
-            # Ordered by id: should two current values share a day, the newest one wins.
-            latest[(row[0], row[1])] = StockValue(row[1], row[3], row[4], row[5])
-        return [(indicator_id, value) for (indicator_id, _unit), value in latest.items()]
+        latest: dict[tuple[int, int], tuple[int, StockValue]] = {}
+        for indicator_id, unit_id, record_id, start, end, value in rows:
+            # Should two current values share a day, the newest one wins.
+            found = latest.get((indicator_id, unit_id))
+            if found is None or record_id > found[0]:
+                latest[(indicator_id, unit_id)] = (
+                    record_id,
+                    StockValue(unit_id, start, end, value),
+                )
+        return [(indicator_id, value) for (indicator_id, _unit), (_id, value) in latest.items()]
 
     async def raw_records(
         self,
@@ -503,7 +545,8 @@ class FiguresRepository:
 
     async def history(self, record_id: int) -> list[RawRecord]:
         """Return a record and every record it superseded, newest first."""
-        rows = await self._db.fetch_all(
+        rows = await fetch_rows(
+            self._db,
             """
             WITH RECURSIVE chain(id, depth) AS (
                 SELECT ?, 0

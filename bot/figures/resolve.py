@@ -52,6 +52,8 @@ class Subtree:
             raise ValueError("a subtree has at least its root")
         self.root = nodes[0]
         self.nodes: dict[int, TreeNode] = {node.id: node for node in nodes}
+        # Each unit's place in the subtree's order (parents first), for sorting.
+        self.position: dict[int, int] = {node.id: index for index, node in enumerate(nodes)}
         self._children: dict[int, list[int]] = {}
         # Every node's ancestors inside the subtree, nearest first; nodes come parents first.
         self._ancestors: dict[int, tuple[int, ...]] = {self.root.id: ()}
@@ -289,7 +291,9 @@ def resolve_stock(tree: Subtree, latest: Mapping[int, StockValue]) -> Outcome:
 
 
 def _sorted_exclusions(tree: Subtree, excluded: _Exclusions) -> list[Exclusion]:
-    order = {unit_id: index for index, unit_id in enumerate(tree.nodes)}
+    if not excluded.groups:
+        return []
+    order = tree.position
     reason_order = {"ancestor": 0, "self": 1, "partial": 2}
     return sorted(
         excluded.groups.values(),

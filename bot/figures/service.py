@@ -89,6 +89,10 @@ class Catalog:
         self.all = list(indicators)
         self.by_id = {indicator.id: indicator for indicator in indicators}
         self.by_key = {indicator.key: indicator for indicator in indicators}
+        self._parts: dict[int, list[Indicator]] = {}
+        for indicator in self.all:
+            if indicator.part_of is not None:
+                self._parts.setdefault(indicator.part_of, []).append(indicator)
 
     def find(self, text: str) -> Indicator | None:
         """Return the indicator whose key is `text` (case and spaces ignored)."""
@@ -96,7 +100,7 @@ class Catalog:
 
     def parts_of(self, base_id: int) -> list[Indicator]:
         """Return the cohort parts of an indicator."""
-        return [indicator for indicator in self.all if indicator.part_of == base_id]
+        return list(self._parts.get(base_id, ()))
 
     def active(self) -> list[Indicator]:
         """Return the indicators in use, in display order."""

@@ -1,4 +1,4 @@
-"""`python -m bot restore` and `python -m bot check`."""
+"""`python -m bot restore`, `python -m bot check` and `python -m bot purge`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.crypto import Keyring
 from bot.db import Database
 from bot.maintenance.backups import RestoreError, inspect_backup, restore_backup
 from bot.maintenance.health import Finding, run_checks
+from bot.maintenance.retention import PurgeReport, purge_closed_tips
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -59,8 +60,43 @@ def _check_command(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
 
 
+async def _purge(settings: Settings, *, dry_run: bool) -> PurgeReport:
+    keyring = Keyring(settings.secret())
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        return await purge_closed_tips(
+            db, keyring, datetime.now(UTC), settings.retention_days, dry_run=dry_run
+        )
+    finally:
+        await db.close()
+
+
+def _purge_command(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.retention_days == 0:
+        print("RETENTION_DAYS is 0: closed tips keep their links for ever; nothing to purge.")
+        return EXIT_OK
+    if not settings.database_path.exists():
+        print(f"DATABASE_PATH: no database at {settings.database_path}")
+        return EXIT_FAILED
+    report = asyncio.run(_purge(settings, dry_run=args.dry_run))
+    closed_before = report.cutoff.date().isoformat()
+    if report.dry_run:
+        print(
+            f"would purge the tipster links and file references of {report.count} tips closed "
+            f"before {closed_before} (RETENTION_DAYS={settings.retention_days}); "
+            "nothing was changed"
+        )
+    else:
+        print(
+            f"purged the tipster links and file references of {report.count} tips closed "
+            f"before {closed_before} (RETENTION_DAYS={settings.retention_days})"
+        )
+    return EXIT_OK
+
+
 def add_maintenance_commands(commands: Any) -> None:
-    """Add `restore` and `check` to the CLI's subparsers."""
+    """Add `restore`, `check` and `purge` to the CLI's subparsers."""
     restore = commands.add_parser("restore", help="replace the database with a backup")
     restore.add_argument("backup", help="the backup file to restore")
     restore.add_argument("--force", action="store_true", help="replace an existing database")
@@ -68,3 +104,11 @@ def add_maintenance_commands(commands: Any) -> None:
     commands.add_parser(
         "check", help="check integrity, migrations and the audit chain"
     ).set_defaults(handler=_check_command)
+    purge = commands.add_parser(
+        "purge",
+        help="cut the tipster links and file references of tips closed over RETENTION_DAYS ago",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="only count the tips that would be purged"
+    )
+    purge.set_defaults(handler=_purge_command)

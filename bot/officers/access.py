@@ -11,6 +11,11 @@ A refusal is indistinguishable from asking for something the bot does not have: 
 command gets exactly the answer to an unknown command, a refused button exactly the answer to a
 stale one, whatever the command and whatever the reason (not an officer, revoked, wrong role).
 So a refusal reveals neither what the command would have shown nor that it exists.
+
+A guarded handler may extend a resident command instead (`fallthrough=True`: officers' "/tip
+CODE" next to residents' "/tip"). It goes in a handler group before the resident one; a person it
+refuses falls through to the resident meaning, untouched, and for an officer it serves the update
+stops there. The refusal is then the resident's own answer, which again reveals nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -136,8 +142,10 @@ class Guarded:
         *,
         command: str | None = None,
         description: str | None = None,
+        fallthrough: bool = False,
     ) -> None:
         self.roles: frozenset[Role] = frozenset(roles)
+        self.fallthrough = fallthrough
         if not self.roles or not self.roles <= set(ROLES):
             raise ValueError(f"a guard needs roles among {ROLES}, got {sorted(self.roles)}")
         self.callback = callback
@@ -150,6 +158,9 @@ class Guarded:
         """Run the callback for an allowed officer; otherwise refuse and end any conversation."""
         officer = await current_officer(update, context)
         if officer is None or officer.role not in self.roles:
+            if self.fallthrough:
+                # Later handler groups give this person the resident meaning of the update.
+                return None
             log.info("refused %s: no access", self.command or self.__qualname__)
             await refuse(update, context)
             return ConversationHandler.END
@@ -158,7 +169,10 @@ class Guarded:
             name = clean_name(user.full_name)
             if name and name != officer.display_name:
                 await services_of(context).officers.remember_name(user.id, name)
-        return await self.callback(update, context, officer)
+        result = await self.callback(update, context, officer)
+        if self.fallthrough:
+            raise ApplicationHandlerStop(result)
+        return result
 
 
 def officer_command(
@@ -168,13 +182,17 @@ def officer_command(
     roles: Iterable[Role] = CASE_WORKERS,
     description: str | None = None,
     filters: BaseFilter | None = PRIVATE,
+    fallthrough: bool = False,
 ) -> CommandHandler[Context, object]:
     """Return a guarded /command handler (private chats by default).
 
     `description` is the catalog key of the command's line in the officers' command menu (mark
-    it with `N_`); without one the command works but is not listed.
+    it with `N_`); without one the command works but is not listed. `fallthrough`: see the
+    module docstring (an officers' extension of a resident command).
     """
-    guarded = Guarded(callback, roles, command=command, description=description)
+    guarded = Guarded(
+        callback, roles, command=command, description=description, fallthrough=fallthrough
+    )
     return CommandHandler(command, guarded, filters=filters)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from bot.audit import AuditLog
 from bot.clock import Clock
 from bot.db import Database
 from bot.i18n import N_
@@ -55,6 +56,11 @@ class Actor:
         """Return the actor for changes made with `python -m bot`."""
         return cls(None, "cli")
 
+    @property
+    def audit_name(self) -> str:
+        """Return the actor as the audit log names it: 'officer:<telegram id>' or 'cli'."""
+        return "cli" if self.user_id is None else f"officer:{self.user_id}"
+
 
 def clean_name(name: str) -> str:
     """Return a display name on one line, bounded."""
@@ -71,8 +77,12 @@ class OfficersService:
         clock: Clock,
         *,
         config_admins: Iterable[int] = (),
+        audit: AuditLog | None = None,
     ) -> None:
         self._db = db
+        # Grants and revocations are officer actions: each is chained into the audit log in the
+        # same transaction as the change itself.
+        self._audit = audit
         self.units = units
         self.repository = OfficersRepository(db)
         self._clock = clock
@@ -331,6 +341,18 @@ class OfficersService:
             before=None if before is None else before.snapshot(),
             after=after.snapshot(),
         )
+        if self._audit is not None:
+            await self._audit.append(
+                conn,
+                at=self._clock.now(),
+                actor=actor.audit_name,
+                action=f"officer.{action}",
+                target=f"officer:{user_id}",
+                details={
+                    "before": None if before is None else before.snapshot(),
+                    "after": after.snapshot(),
+                },
+            )
         log.info(
             "officer %s: %s by %s %s",
             user_id,

@@ -380,6 +380,7 @@ _TAG_NAME_RE = re.compile(r"[A-Za-z][-A-Za-z0-9]*")
 _ATTR_RE = re.compile(r"""([A-Za-z_:][-\w:.]*)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _CHARREF_RE = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]+);")
 _NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_SPECIAL_RE = re.compile(r"[<&]")
 
 
 def _parse_error(reason: str) -> _ApiFailure:
@@ -465,9 +466,14 @@ def parse_html(source: str) -> tuple[str, list[JSONDict]]:
                 position += _utf16_len(decoded)
                 index = ref.end()
                 continue
-        out.append(char)
-        position += _utf16_len(char)
-        index += 1
+        # A run of plain text up to the next tag or character reference, taken whole: a long
+        # answer would otherwise cost one UTF-16 encoding per character.
+        special = _SPECIAL_RE.search(source, index + 1)
+        run_end = special.start() if special else len(source)
+        run = source[index:run_end]
+        out.append(run)
+        position += _utf16_len(run)
+        index = run_end
     if stack:
         raise _parse_error(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     ordered = sorted(entities, key=lambda e: (e["offset"], -e["length"]))
@@ -529,8 +535,12 @@ class InMemoryBotApi(BaseRequest):
         bot_username: str = "tinbao_test_bot",
         bot_first_name: str = "Tin báo",
         clock: Callable[[], float] = time.time,
+        record_calls: bool = True,
     ) -> None:
         self._clock = clock
+        # Off for long runs (the benchmarks): `calls` stays empty instead of growing with every
+        # call, and forget_chat() drops a simulated person's chat once they are done.
+        self.record_calls = record_calls
         self._bot_user: JSONDict = {
             "id": bot_id,
             "is_bot": True,
@@ -554,6 +564,9 @@ class InMemoryBotApi(BaseRequest):
         self._messages: dict[int, dict[int, _StoredMessage]] = {}
         self._next_message_id: dict[int, int] = {}
         self._outgoing: list[tuple[int, int]] = []
+        # The same messages per chat, so a chat's history is found without scanning them all
+        # (simulated crowds of residents each read their own chat after every step).
+        self._outgoing_by_chat: dict[int, list[int]] = {}
         self._inline_messages: dict[str, _StoredMessage] = {}
         self._files: dict[str, _StoredFile] = {}
         self._file_paths: dict[str, str] = {}
@@ -561,10 +574,18 @@ class InMemoryBotApi(BaseRequest):
         self._media_group_counter = 0
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._updates: list[JSONDict] = []
+        # update_id -> how many getUpdates answers carried it (Telegram redelivers after crashes);
+        # kept only while calls are recorded.
+        self._deliveries: dict[int, int] = {}
+        self._holding = False
         self._next_update_id = 1
         self._last_queued_update_id = 0
         self._allowed_updates: list[str] | None = None
         self._waiters: list[asyncio.Future[None]] = []
+        # Tests that wait for the bot (another task or process) are woken by these instead of
+        # sleeping: per chat when a message is sent there, and after every call for the rest.
+        self._chat_watchers: dict[int, list[asyncio.Future[None]]] = {}
+        self._call_watchers: list[asyncio.Future[None]] = []
         self._webhook: JSONDict | None = None
 
     # ------------------------------------------------------------ BaseRequest interface
@@ -621,8 +642,11 @@ class InMemoryBotApi(BaseRequest):
         call = ApiCall(
             canonical or method_name, dict(params), _coerce_chat_id(params.get("chat_id"))
         )
-        with self._lock:
-            self.calls.append(call)
+        if self.record_calls:
+            with self._lock:
+                self.calls.append(call)
+        # Woken twice: when a call starts (a long poll may last long) and when it has ended.
+        self._wake_call_watchers()
         try:
             if canonical is None:
                 raise _ApiFailure(404, "Not Found: method not found")
@@ -643,7 +667,10 @@ class InMemoryBotApi(BaseRequest):
         except NetworkError as exc:
             call.error = ApiError("network", None, exc.message)
             raise
-        call.result = copy.deepcopy(result)
+        finally:
+            self._wake_call_watchers()
+        if self.record_calls:
+            call.result = copy.deepcopy(result)
         return 200, {"ok": True, "result": result}
 
     def download_file(self, url_or_path: str) -> tuple[int, bytes]:
@@ -771,14 +798,98 @@ class InMemoryBotApi(BaseRequest):
         with self._lock:
             self.calls.clear()
 
-    def sent_messages(self, chat_id: int | None = None) -> list[SentMessage]:
-        """Return every message the bot sent, in order and in its current state."""
+    def sent_messages(self, chat_id: int | None = None, *, start: int = 0) -> list[SentMessage]:
+        """Return every message the bot sent, in order and in its current state.
+
+        With a chat, ``start`` skips that chat's first messages (``message_count`` of earlier).
+        """
         with self._lock:
-            return [
-                self._snapshot(cid, self._messages[cid][mid])
-                for cid, mid in self._outgoing
-                if chat_id is None or cid == chat_id
-            ]
+            if chat_id is None:
+                pairs = self._outgoing[start:]
+            else:
+                pairs = [(chat_id, mid) for mid in self._outgoing_by_chat.get(chat_id, [])[start:]]
+            return [self._snapshot(cid, self._messages[cid][mid]) for cid, mid in pairs]
+
+    def forget_chat(self, chat_id: int) -> None:
+        """Drop a chat's stored messages, the files they carry and what was learnt about it.
+
+        For long runs (the benchmarks), once a simulated person is done.
+        """
+        with self._lock:
+            for stored in self._messages.get(chat_id, {}).values():
+                for kind in _FILE_FOLDERS:
+                    media = stored.raw.get(kind)
+                    for item in media if isinstance(media, list) else [media]:
+                        if isinstance(item, dict):
+                            dropped = self._files.pop(str(item.get("file_id")), None)
+                            if dropped is not None:
+                                self._file_paths.pop(dropped.file_path, None)
+            self._messages.pop(chat_id, None)
+            self._chats.pop(chat_id, None)
+            self._users.pop(chat_id, None)
+            if self._outgoing_by_chat.pop(chat_id, None):
+                self._outgoing = [entry for entry in self._outgoing if entry[0] != chat_id]
+
+    def message_count(self, chat_id: int) -> int:
+        """Return how many messages the bot has sent to a chat."""
+        with self._lock:
+            return len(self._outgoing_by_chat.get(chat_id, ()))
+
+    async def wait_for_messages(self, chat_id: int, more_than: int, *, within: float) -> bool:
+        """Wait until the bot has sent more than ``more_than`` messages to a chat.
+
+        Return False if ``within`` seconds pass first. Woken by each message, never polling.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            with self._lock:
+                if len(self._outgoing_by_chat.get(chat_id, ())) > more_than:
+                    return True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                watcher: asyncio.Future[None] = loop.create_future()
+                self._chat_watchers.setdefault(chat_id, []).append(watcher)
+            await self._watch(watcher, remaining, self._chat_watchers.get(chat_id))
+
+    async def wait_until(self, condition: Callable[[], bool], *, within: float) -> bool:
+        """Wait until ``condition()`` holds, checked again as every API call starts and ends.
+
+        Return False if ``within`` seconds pass first.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            if condition():
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            watcher: asyncio.Future[None] = loop.create_future()
+            with self._lock:
+                self._call_watchers.append(watcher)
+            await self._watch(watcher, remaining, self._call_watchers)
+
+    async def _watch(
+        self,
+        watcher: asyncio.Future[None],
+        within: float,
+        registry: list[asyncio.Future[None]] | None,
+    ) -> None:
+        try:
+            await asyncio.wait({watcher}, timeout=within)
+        finally:
+            watcher.cancel()
+            with self._lock:
+                if registry is not None and watcher in registry:
+                    registry.remove(watcher)
+
+    def _wake_call_watchers(self) -> None:
+        with self._lock:
+            watchers, self._call_watchers = self._call_watchers, []
+        for watcher in watchers:
+            watcher.get_loop().call_soon_threadsafe(_resolve_waiter, watcher)
 
     def message(self, chat_id: int, message_id: int) -> SentMessage:
         """Return the current state of any stored message; KeyError if unknown."""
@@ -791,10 +902,10 @@ class InMemoryBotApi(BaseRequest):
     def last_message(self, chat_id: int) -> SentMessage:
         """Return the latest message the bot sent to a chat; AssertionError if none."""
         with self._lock:
-            # Newest first, snapshotting only the one returned: histories grow long in fuzzing.
-            for cid, mid in reversed(self._outgoing):
-                if cid == chat_id:
-                    return self._snapshot(cid, self._messages[cid][mid])
+            # Snapshotting only the one returned: histories grow long in fuzzing.
+            ids = self._outgoing_by_chat.get(chat_id)
+            if ids:
+                return self._snapshot(chat_id, self._messages[chat_id][ids[-1]])
         raise AssertionError(f"the bot sent nothing to chat {chat_id}")
 
     def last_text(self, chat_id: int) -> str:
@@ -805,6 +916,31 @@ class InMemoryBotApi(BaseRequest):
         """Return the queued updates that getUpdates has not confirmed yet."""
         with self._lock:
             return copy.deepcopy(self._updates)
+
+    def hold_confirmations(self, hold: bool = True) -> None:
+        """Make getUpdates offsets confirm nothing while held (``False`` ends it).
+
+        As if the bot's acknowledgements never reached Telegram because it was killed before
+        its next poll: the polling bot still pages forward, but a restarted bot, which starts
+        without an offset, gets every update of the held time again, handled or not.
+        """
+        with self._lock:
+            self._holding = hold
+
+    def deliveries(self, update_id: int) -> int:
+        """Return how many getUpdates answers carried an update."""
+        with self._lock:
+            return self._deliveries.get(update_id, 0)
+
+    def redelivered(self) -> list[int]:
+        """Return the ids of the updates that getUpdates delivered more than once."""
+        with self._lock:
+            return sorted(uid for uid, times in self._deliveries.items() if times > 1)
+
+    def pending_update_count(self) -> int:
+        """Return how many queued updates getUpdates has not confirmed yet (no copies)."""
+        with self._lock:
+            return len(self._updates)
 
     def my_commands(
         self, scope: Mapping[str, Any] | None = None, language_code: str = ""
@@ -1181,6 +1317,9 @@ class InMemoryBotApi(BaseRequest):
         )
         self._messages.setdefault(chat_id, {})[raw["message_id"]] = stored
         self._outgoing.append((chat_id, raw["message_id"]))
+        self._outgoing_by_chat.setdefault(chat_id, []).append(raw["message_id"])
+        for watcher in self._chat_watchers.pop(chat_id, []):
+            watcher.get_loop().call_soon_threadsafe(_resolve_waiter, watcher)
         return copy.deepcopy(raw)
 
     def _resolve_media(self, kind: str, value: Any, upload: UploadedFile | None) -> _StoredFile:
@@ -1327,11 +1466,16 @@ class InMemoryBotApi(BaseRequest):
                 )
             if isinstance(allowed, list):
                 self._allowed_updates = [str(a) for a in allowed] or None
-            self._confirm_updates(offset)
+            floor = 0
+            if self._holding:
+                # The acknowledgement "never arrives": the poller moves on, nothing is dropped.
+                floor = offset if offset is not None and offset > 0 else 0
+            else:
+                self._confirm_updates(offset)
         deadline = loop.time() + timeout
         while True:
             with self._lock:
-                batch = self._take_batch(limit)
+                batch = self._take_batch(limit, floor)
                 remaining = deadline - loop.time()
                 if batch or remaining <= 0:
                     return batch
@@ -1353,14 +1497,19 @@ class InMemoryBotApi(BaseRequest):
         else:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
 
-    def _take_batch(self, limit: int) -> list[JSONDict]:
+    def _take_batch(self, limit: int, floor: int = 0) -> list[JSONDict]:
         if self._allowed_updates:
             allowed = set(self._allowed_updates)
             # Telegram never produces disallowed kinds, so they are dropped for good.
             self._updates = [
                 u for u in self._updates if any(k in allowed for k in u if k != "update_id")
             ]
-        return copy.deepcopy(self._updates[:limit])
+        batch = [u for u in self._updates if u["update_id"] >= floor][:limit]
+        if self.record_calls:  # inspection, like `calls`: off for the benchmarks' long runs
+            for update in batch:
+                update_id = update["update_id"]
+                self._deliveries[update_id] = self._deliveries.get(update_id, 0) + 1
+        return copy.deepcopy(batch)
 
     @_api_method("setWebhook")
     def _set_webhook(self, p: _Params) -> bool:

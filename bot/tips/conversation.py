@@ -41,7 +41,7 @@ from telegram.warnings import PTBUserWarning
 from bot.application import services_of
 from bot.errors import is_benign
 from bot.i18n import LANGUAGES, N_, Html, Translator, translator
-from bot.messaging import send_text
+from bot.messaging import send_text, utf16_len
 from bot.persistence import ConversationKey
 from bot.services import Services
 from bot.tips import steps
@@ -463,9 +463,15 @@ async def _go(turn: Turn, record: DraftRecord, step: str, *, ack: str | None = N
         record.draft.reviewed = True
         record.draft.story_replacing = False
     saved = await turn.tips.save_draft(turn.user_id, turn.chat_id, record, step, turn.t.language)
-    if ack is not None:
-        await turn.say(ack, step_keyboard(turn.t))
-    await _show(turn, saved.draft, step)
+    try:
+        if ack is not None:
+            await turn.say(ack, step_keyboard(turn.t))
+        await _show(turn, saved.draft, step)
+    except TelegramError as error:
+        # The draft is already saved at `step`. Raising would leave the conversation at the old
+        # step while the database says `step`; moving on keeps both in agreement, and the
+        # resident's next message is handled at `step`.
+        log.warning("could not ask the %s question: %s", step, error)
     return step
 
 
@@ -497,8 +503,12 @@ async def start_tip(update: Update, context: Context) -> object:
     record = await turn.tips.start_draft(
         turn.user_id, turn.chat_id, turn.t.language, steps.CATEGORY
     )
-    await turn.say(turn.t("tips.intro"), step_keyboard(turn.t))
-    await _show(turn, record.draft, steps.CATEGORY)
+    try:
+        await turn.say(turn.t("tips.intro"), step_keyboard(turn.t))
+        await _show(turn, record.draft, steps.CATEGORY)
+    except TelegramError as error:
+        # As in _go: the draft exists at CATEGORY, so the conversation must be there too.
+        log.warning("could not ask for the category: %s", error)
     return steps.CATEGORY
 
 
@@ -594,12 +604,15 @@ async def story_text(turn: Turn, record: DraftRecord) -> object:
     if not text:
         return await _hint(turn, record)
     parts = [] if draft.story_replacing else list(draft.story_parts)
-    used = len("\n\n".join(parts))
+    # Counted as Telegram counts (UTF-16 units): an emoji is two, and the officers' card, which
+    # carries the whole story in one message, must stay under Telegram's 4096.
+    used = utf16_len("\n\n".join(parts))
     separator = 2 if parts else 0
-    if len(text) > STORY_MAX_CHARS:
-        await turn.say(turn.t("tips.story.too_long", max=STORY_MAX_CHARS, length=len(text)))
+    length = utf16_len(text)
+    if length > STORY_MAX_CHARS:
+        await turn.say(turn.t("tips.story.too_long", max=STORY_MAX_CHARS, length=length))
         return None
-    if used + separator + len(text) > STORY_MAX_CHARS:
+    if used + separator + length > STORY_MAX_CHARS:
         left = max(0, STORY_MAX_CHARS - used - separator)
         await turn.say(turn.t("tips.story.too_long_total", max=STORY_MAX_CHARS, left=left))
         return None
@@ -609,7 +622,7 @@ async def story_text(turn: Turn, record: DraftRecord) -> object:
     draft.story_parts = [*parts, text]
     await _stay(turn, record)
     await turn.say(
-        turn.t("tips.story.added", length=len(draft.story), max=STORY_MAX_CHARS),
+        turn.t("tips.story.added", length=utf16_len(draft.story), max=STORY_MAX_CHARS),
         _done_keyboard(turn.t),
     )
     return steps.STORY

@@ -33,12 +33,14 @@ STATUS_KEYS: Final[dict[str, str]] = {
     "closed": N_("tips.status.closed"),
 }
 
+# `tips.transferred_to` of a tip handed to the competent investigation body (else a unit code).
+TRANSFERRED_TO_INVESTIGATION: Final = "investigation"
+
 PlaceKind = Literal["location", "address", "unit", "unknown"]
 Occurred = Literal["now", "today", "date", "unknown"]
 EvidenceKind = Literal["photo", "video", "document", "voice", "audio", "video_note"]
 
-# Criminal Procedure Code art. 147: 20 days from receipt to verify and decide.
-DECISION_DAYS: Final = 20
+# Criminal Procedure Code art. 147 (20 days from receipt to decide): bot.triage.deadlines.
 MAX_EVIDENCE: Final = 10
 # A story is at least a few words and at most a few thousand characters: the officers' card
 # (one Telegram message of at most 4096 characters) must hold it whole with its header.
@@ -168,6 +170,15 @@ class Tip:
     received_at: datetime
     decision_deadline: date
     first_action_at: datetime | None
+    # Triage (bot/triage): the handling officer's Telegram id, the outcome of a closed tip, the
+    # art. 147 extension in force, where it was transferred ('investigation' or a unit code),
+    # when the status last changed, and whether it proved of value.
+    assignee_id: int | None = None
+    outcome: str | None = None
+    extension: str = "none"
+    transferred_to: str | None = None
+    status_at: datetime | None = None
+    of_value: bool = False
 
 
 @dataclass(frozen=True)

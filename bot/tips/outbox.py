@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InputFile, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
@@ -31,7 +31,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.i18n import Translator, translator
 from bot.officers.chats import officer_chat_for
 from bot.tips.exif import strip_metadata
-from bot.tips.model import Evidence, Tip, TipCard
+from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Evidence, Tip, TipCard
 from bot.tips.render import CardFacts, card_text, evidence_caption
 from bot.tips.repository import OutboxRow
 from bot.tips.service import OUTBOX_TIP_CARD
@@ -50,6 +50,8 @@ NO_CHAT_RECHECK = timedelta(minutes=1)
 JOB_NAME = "tips.outbox"
 
 Delivery = Callable[["OutboxDeliverer", OutboxRow], Awaitable[None]]
+# The inline keyboard of a tip's card (bot.triage adds its buttons); None: no buttons.
+CardKeyboard = Callable[[Tip], InlineKeyboardMarkup | None]
 
 
 class NoTargetChatError(Exception):
@@ -58,6 +60,14 @@ class NoTargetChatError(Exception):
 
 class _ChatRefusedError(Exception):
     """The chat itself refused (bot blocked or removed, chat not found)."""
+
+
+class UndeliverableError(Exception):
+    """A delivery to a resident that can never succeed (they blocked the bot): give it up.
+
+    Relays and status notices raise it; card deliveries never do, because an officers' chat
+    that refuses messages is a configuration to fix, not a reason to lose a tip.
+    """
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -91,10 +101,19 @@ class OutboxDeliverer:
         self._again = False
         self._warned_no_chat = False
         self._kinds: dict[str, Delivery] = {OUTBOX_TIP_CARD: _deliver_tip_card}
+        self._card_keyboard: CardKeyboard | None = None
 
     def register(self, kind: str, delivery: Delivery) -> None:
         """Teach the outbox another kind of row (e.g. a status notice)."""
         self._kinds[kind] = delivery
+
+    def set_card_keyboard(self, keyboard: CardKeyboard) -> None:
+        """Give every card posted from now on the buttons `keyboard` makes for its tip."""
+        self._card_keyboard = keyboard
+
+    def card_markup(self, tip: Tip) -> InlineKeyboardMarkup | None:
+        """Return the buttons of a tip's card as it stands now (None: no buttons)."""
+        return None if self._card_keyboard is None else self._card_keyboard(tip)
 
     @property
     def t(self) -> Translator:
@@ -140,6 +159,10 @@ class OutboxDeliverer:
                 # Waiting is not failing (attempts stay), but the row steps aside so rows that
                 # do have a chat are not starved behind it.
                 await outbox.postpone(row.id, now + NO_CHAT_RECHECK)
+                continue
+            except UndeliverableError as error:
+                log.info("outbox row %d given up: %s", row.id, error)
+                await outbox.mark_undeliverable(row.id, self.services.clock.now(), str(error))
                 continue
             except RetryAfter as error:
                 until = self.services.clock.now() + _retry_after(error)
@@ -198,11 +221,24 @@ class OutboxDeliverer:
             chain = await self.services.units.ancestors(tip.unit_id)
             language = self.services.settings.default_language
             unit_path = " › ".join(unit.name(language) for unit in chain) or None
+        handler: str | None = None
+        if tip.assignee_id is not None:
+            officers = self.services.officers
+            record = await officers.record(tip.assignee_id)
+            stored = record.display_name if record is not None else ""
+            handler = officers.name_of(tip.assignee_id, stored) or str(tip.assignee_id)
+        transferred_to = tip.transferred_to
+        if transferred_to is not None and transferred_to != TRANSFERRED_TO_INVESTIGATION:
+            unit = await self.services.units.by_code(transferred_to)
+            if unit is not None:
+                transferred_to = unit.name(self.services.settings.default_language)
         return CardFacts(
             category=await service.category(tip.category),
             unit_path=unit_path,
             evidence=await service.tips.evidence(tip.id),
             contact=service.contact_of(tip),
+            handler=handler,
+            transferred_to=transferred_to,
         )
 
     async def render_card(self, tip: Tip) -> str:
@@ -277,6 +313,7 @@ async def _deliver_tip_card(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
                 await deliverer.render_card(tip),
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=deliverer.card_markup(tip),
             )
         except TelegramError as error:
             if _chat_level(error):

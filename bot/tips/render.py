@@ -15,6 +15,7 @@ from bot.i18n import Html, Translator
 from bot.tips.model import (
     LEGAL_TYPE_KEYS,
     STATUS_KEYS,
+    TRANSFERRED_TO_INVESTIGATION,
     Category,
     Draft,
     Evidence,
@@ -23,6 +24,9 @@ from bot.tips.model import (
     Tip,
     TipSummary,
 )
+from bot.triage.deadlines import DEADLINE_KEYS, Extension, as_extension
+from bot.triage.states import Status, outcome_label
+from bot.triage.states import status_label as officer_status_label
 
 _CAPTION_ROOM = 900
 
@@ -201,6 +205,27 @@ class CardFacts:
     unit_path: str | None
     evidence: Sequence[Evidence]
     contact: str | None
+    # Triage: the handling officer's name, and where a transferred tip went (a unit's name or
+    # TRANSFERRED_TO_INVESTIGATION).
+    handler: str | None = None
+    transferred_to: str | None = None
+
+
+def _triage_lines(t: Translator, tip: Tip, facts: CardFacts) -> str:
+    """Return the card's lines about triage (handler, outcome, transfer), each after a newline."""
+    lines = []
+    if facts.handler:
+        lines.append(t("tips.card.handler", name=facts.handler))
+    if tip.outcome:
+        lines.append(t("tips.card.outcome", outcome=outcome_label(t, tip.outcome)))
+    if tip.status == Status.TRANSFERRED and facts.transferred_to:
+        target = (
+            t.label("tips.card.investigation_body")
+            if facts.transferred_to == TRANSFERRED_TO_INVESTIGATION
+            else facts.transferred_to
+        )
+        lines.append(t("tips.card.transferred_to", target=target))
+    return "".join("\n" + line for line in lines)
 
 
 def card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
@@ -235,8 +260,11 @@ def card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
         ),
         when=Html(when_text(t, tip.occurred, tip.occurred_on)),
         received=moment(tip.received_at, zone),
+        deadline_label=Html(t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])),
         deadline=day(tip.decision_deadline),
-        status=status_label(t, tip.status),
+        # Officers' wording: residents' says less (bot.tips.model.STATUS_KEYS).
+        status=officer_status_label(t, tip.status),
+        triage=Html(_triage_lines(t, tip, facts)),
         evidence=Html(evidence),
         identity=Html(identity),
         story=Html(_story_block(t, tip.story, has_voice)),

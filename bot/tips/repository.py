@@ -45,15 +45,17 @@ def _language(value: Any) -> Language:
     return as_language(str(value)) or "vi"
 
 
-_TIP_COLUMNS = (
+# Public: the triage feature (bot/triage) reads tips with the same columns and row mapping.
+TIP_COLUMNS = (
     "id, code, category, legal_type, legal_type_source, story, place_kind, place_text, "
     "latitude, longitude, unit_id, occurred, occurred_on, anonymous, reporter_pseudonym, "
     "reporter_chat_sealed, contact_sealed, language, status, received_at, decision_deadline, "
-    "first_action_at"
+    "first_action_at, assignee_id, outcome, extension, transferred_to, status_at, of_value"
 )
 
 
-def _tip(row: sqlite3.Row) -> Tip:
+def tip_from_row(row: sqlite3.Row) -> Tip:
+    """Return a tip from a row selected with TIP_COLUMNS."""
     return Tip(
         id=int(row["id"]),
         code=str(row["code"]),
@@ -77,6 +79,12 @@ def _tip(row: sqlite3.Row) -> Tip:
         received_at=datetime.fromisoformat(str(row["received_at"])),
         decision_deadline=date.fromisoformat(str(row["decision_deadline"])),
         first_action_at=_moment(row["first_action_at"]),
+        assignee_id=row["assignee_id"],
+        outcome=row["outcome"],
+        extension=str(row["extension"]),
+        transferred_to=row["transferred_to"],
+        status_at=_moment(row["status_at"]),
+        of_value=bool(row["of_value"]),
     )
 
 
@@ -329,20 +337,20 @@ class TipsRepository:
 
     async def by_id(self, tip_id: int) -> Tip | None:
         """Return the tip with this id, or None."""
-        row = await self._db.fetch_one(f"SELECT {_TIP_COLUMNS} FROM tips WHERE id = ?", (tip_id,))
-        return None if row is None else _tip(row)
+        row = await self._db.fetch_one(f"SELECT {TIP_COLUMNS} FROM tips WHERE id = ?", (tip_id,))
+        return None if row is None else tip_from_row(row)
 
     async def by_code(self, code: str) -> Tip | None:
         """Return the tip with this receipt code, or None."""
-        row = await self._db.fetch_one(f"SELECT {_TIP_COLUMNS} FROM tips WHERE code = ?", (code,))
-        return None if row is None else _tip(row)
+        row = await self._db.fetch_one(f"SELECT {TIP_COLUMNS} FROM tips WHERE code = ?", (code,))
+        return None if row is None else tip_from_row(row)
 
     async def by_submission_key(self, key: str) -> Tip | None:
         """Return the tip a submission key made, or None."""
         row = await self._db.fetch_one(
-            f"SELECT {_TIP_COLUMNS} FROM tips WHERE submission_key = ?", (key,)
+            f"SELECT {TIP_COLUMNS} FROM tips WHERE submission_key = ?", (key,)
         )
-        return None if row is None else _tip(row)
+        return None if row is None else tip_from_row(row)
 
     async def any_active_unit(self) -> bool:
         """Say whether the unit tree has any active unit (the place step offers them)."""
@@ -485,7 +493,8 @@ class OutboxRepository:
         """Return undelivered rows whose next attempt is due, oldest first."""
         rows = await self._db.fetch_all(
             "SELECT id, kind, target_chat_id, payload, attempts, next_attempt_at, last_error "
-            "FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? "
+            "FROM outbox WHERE delivered_at IS NULL AND undeliverable_at IS NULL "
+            "AND next_attempt_at <= ? "
             "ORDER BY next_attempt_at, id LIMIT ?",
             (stamp(now), limit),
         )
@@ -504,7 +513,9 @@ class OutboxRepository:
 
     async def pending_count(self) -> int:
         """Count rows not delivered yet."""
-        value = await self._db.fetch_value("SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
+        value = await self._db.fetch_value(
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND undeliverable_at IS NULL"
+        )
         return int(value or 0)
 
     async def save_progress_in(
@@ -539,6 +550,14 @@ class OutboxRepository:
                 (attempts, stamp(next_attempt_at), error[:500], row_id),
             )
 
+    async def mark_undeliverable(self, row_id: int, now: datetime, error: str) -> None:
+        """Give a row up for good (the resident blocked the bot): it is never retried."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET undeliverable_at = ?, last_error = ? WHERE id = ?",
+                (stamp(now), error[:500], row_id),
+            )
+
     async def postpone(self, row_id: int, until: datetime) -> None:
         """Try a row again at `until` without counting a failed attempt."""
         async with self._db.transaction() as conn:
@@ -551,6 +570,6 @@ class OutboxRepository:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET next_attempt_at = ? "
-                "WHERE delivered_at IS NULL AND next_attempt_at < ?",
+                "WHERE delivered_at IS NULL AND undeliverable_at IS NULL AND next_attempt_at < ?",
                 (stamp(until), stamp(until)),
             )

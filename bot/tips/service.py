@@ -24,7 +24,6 @@ from bot.persistence import ConversationKey, ConversationStore
 from bot.tips import steps
 from bot.tips.codes import new_code
 from bot.tips.model import (
-    DECISION_DAYS,
     STATUS_RECEIVED,
     Attachment,
     Category,
@@ -40,6 +39,7 @@ from bot.tips.repository import (
     OutboxRepository,
     TipsRepository,
 )
+from bot.triage import deadlines
 from bot.units import UnitsRepository
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ class TipService:
 
     def decision_deadline(self, received_at: datetime) -> date:
         """Return the last day to decide on a tip (art. 147: 20 days, as a local date)."""
-        return received_at.astimezone(self.settings.zone).date() + timedelta(days=DECISION_DAYS)
+        return deadlines.decision_deadline(received_at, self.settings.zone)
 
     # ------------------------------------------------------------ limits
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Final
 from zoneinfo import ZoneInfo
+
+from bot.i18n import N_
 
 BASE_DAYS = 20
 COMPLEX_MONTHS = 2
@@ -26,6 +29,22 @@ class Extension(StrEnum):
     NONE = "none"
     COMPLEX = "complex"  # 2 months from receipt
     PROCURACY = "procuracy"  # the complex period plus up to 2 more months
+
+
+# The name of the deadline in force, as the card shows it.
+DEADLINE_KEYS: Final[dict[Extension, str]] = {
+    Extension.NONE: N_("triage.deadline.none"),
+    Extension.COMPLEX: N_("triage.deadline.complex"),
+    Extension.PROCURACY: N_("triage.deadline.procuracy"),
+}
+
+
+def as_extension(value: str | None) -> Extension | None:
+    """Return `value` as an extension, or None."""
+    try:
+        return Extension(value or "")
+    except ValueError:
+        return None
 
 
 def local_date(instant: datetime, zone: ZoneInfo) -> date:

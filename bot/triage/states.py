@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
+
+from bot.i18n import N_, Translator
 
 
 class Status(StrEnum):
@@ -25,6 +28,54 @@ class Outcome(StrEnum):
     MEDIATED = "mediated"
     CASE_OPENED = "case_opened"
     NO_ACTION = "no_action"
+
+
+# What officers read (residents read bot.tips.model.STATUS_KEYS, which says less: "spam" is
+# shown to them as closed).
+STATUS_KEYS: Final[dict[Status, str]] = {
+    Status.RECEIVED: N_("triage.status.received"),
+    Status.TAKEN: N_("triage.status.taken"),
+    Status.VERIFYING: N_("triage.status.verifying"),
+    Status.VERIFIED: N_("triage.status.verified"),
+    Status.UNFOUNDED: N_("triage.status.unfounded"),
+    Status.SPAM: N_("triage.status.spam"),
+    Status.TRANSFERRED: N_("triage.status.transferred"),
+    Status.CLOSED: N_("triage.status.closed"),
+}
+OUTCOME_KEYS: Final[dict[Outcome, str]] = {
+    Outcome.HANDLED: N_("triage.outcome.handled"),
+    Outcome.MEDIATED: N_("triage.outcome.mediated"),
+    Outcome.CASE_OPENED: N_("triage.outcome.case_opened"),
+    Outcome.NO_ACTION: N_("triage.outcome.no_action"),
+}
+
+
+def as_status(value: str | None) -> Status | None:
+    """Return `value` as a status, or None."""
+    try:
+        return Status(value or "")
+    except ValueError:
+        return None
+
+
+def as_outcome(value: str | None) -> Outcome | None:
+    """Return `value` as an outcome, or None."""
+    try:
+        return Outcome(value or "")
+    except ValueError:
+        return None
+
+
+def status_label(t: Translator, status: str) -> str:
+    """Return a status in the officers' wording (an unknown one as it is stored)."""
+    known = as_status(status)
+    return t.label(STATUS_KEYS[known]) if known is not None else status
+
+
+def outcome_label(t: Translator, outcome: str) -> str:
+    """Return an outcome in a language (an unknown one as it is stored)."""
+    known = as_outcome(outcome)
+    return t.label(OUTCOME_KEYS[known]) if known is not None else outcome
 
 
 # Every report must be received and none refused (Criminal Procedure Code art. 145), so there
@@ -64,12 +115,12 @@ class TransitionRefused(Exception):
 def check_transition(current: Status, wanted: Status, outcome: Outcome | None = None) -> None:
     """Raise TransitionRefused unless `current` may move to `wanted` (with an outcome to close)."""
     if current == wanted:
-        raise TransitionRefused(current, wanted, "triage.refused.same")
+        raise TransitionRefused(current, wanted, N_("triage.refused.same"))
     if current is Status.CLOSED:
-        raise TransitionRefused(current, wanted, "triage.refused.closed")
+        raise TransitionRefused(current, wanted, N_("triage.refused.closed"))
     if wanted not in ALLOWED[current]:
-        raise TransitionRefused(current, wanted, "triage.refused.not_allowed")
+        raise TransitionRefused(current, wanted, N_("triage.refused.not_allowed"))
     if wanted is Status.CLOSED and outcome is None:
-        raise TransitionRefused(current, wanted, "triage.refused.needs_outcome")
+        raise TransitionRefused(current, wanted, N_("triage.refused.needs_outcome"))
     if wanted is not Status.CLOSED and outcome is not None:
-        raise TransitionRefused(current, wanted, "triage.refused.outcome_only_when_closing")
+        raise TransitionRefused(current, wanted, N_("triage.refused.outcome_only_when_closing"))

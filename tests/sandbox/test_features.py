@@ -88,7 +88,6 @@ async def test_the_officers_chat_shows_the_card_of_a_new_tip(sandbox: Sandbox, p
     assert "Có nhóm thanh niên tụ tập bán ma túy" in card
 
 
-@pytest.mark.xfail(reason="needs issue 5: officer triage buttons on the card", strict=True)
 async def test_an_officer_takes_the_tip_from_the_card(sandbox: Sandbox, play: Play) -> None:
     await _demo(sandbox)
     code = await _submit_tip(play)

@@ -677,3 +677,98 @@ async def test_builder_without_api(bot: Bot) -> None:
     assert second.message.reply_to_message is not None
     assert second.update_id == first.update_id + 1
     assert builder.photo(USER).message is not None
+
+
+# ---------------------------------------------------------------- waiting for the bot
+
+
+async def test_messages_per_chat_are_indexed_and_sliced(bot: Bot, api: InMemoryBotApi) -> None:
+    for index in range(3):
+        await bot.send_message(USER.id, f"lan {index}")
+        await bot.send_message(OTHER.id, f"minh {index}")
+    assert api.message_count(USER.id) == 3
+    assert api.message_count(999) == 0
+    assert [m.text for m in api.sent_messages(USER.id, start=1)] == ["lan 1", "lan 2"]
+    assert [m.text for m in api.sent_messages(start=4)] == ["lan 2", "minh 2"]
+    assert api.last_text(OTHER.id) == "minh 2"
+
+
+async def test_wait_for_messages_is_woken_by_the_message_and_times_out(
+    bot: Bot, api: InMemoryBotApi
+) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    waiting = asyncio.create_task(api.wait_for_messages(USER.id, 0, within=10))
+    await asyncio.sleep(0)
+    await bot.send_message(OTHER.id, "not for Lan")
+    assert not waiting.done()
+    await bot.send_message(USER.id, "for Lan")
+    assert await asyncio.wait_for(waiting, 1) is True
+    assert loop.time() - started < 2
+    assert await api.wait_for_messages(USER.id, 1, within=0.05) is False
+    assert await api.wait_for_messages(USER.id, 0, within=0) is True
+
+
+async def test_wait_until_rechecks_after_every_call(bot: Bot, api: InMemoryBotApi) -> None:
+    waiting = asyncio.create_task(
+        api.wait_until(lambda: len(api.calls_for("sendChatAction")) == 2, within=10)
+    )
+    await bot.send_chat_action(USER.id, "typing")
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await bot.send_chat_action(USER.id, "typing")
+    assert await asyncio.wait_for(waiting, 1) is True
+    assert await api.wait_until(lambda: False, within=0.05) is False
+
+
+async def test_wait_until_sees_a_long_poll_as_soon_as_it_starts(
+    bot: Bot, api: InMemoryBotApi, builder: UpdateBuilder
+) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    assert await api.wait_until(lambda: bool(api.calls_for("getUpdates")), within=1)
+    assert not poll.done()
+    api.queue_update(builder.text(USER, "xong"))
+    assert len(await asyncio.wait_for(poll, 2)) == 1
+
+
+async def test_unconfirmed_updates_are_delivered_again_after_a_crash(
+    api: InMemoryBotApi, builder: UpdateBuilder
+) -> None:
+    ids = [api.queue_update(builder.text(USER, f"m{i}")) for i in range(4)]
+    # A bot fetched everything, confirmed the first two with its next offset, then was killed.
+    first = Bot(token="123:ABC", request=api, get_updates_request=api)
+    await first.initialize()
+    assert [u.update_id for u in await first.get_updates()] == ids
+    await first.get_updates(offset=ids[2], timeout=0)
+    assert api.pending_update_count() == 2
+    # The restarted bot starts without an offset, as python-telegram-bot does.
+    restarted = Bot(token="123:ABC", request=api, get_updates_request=api)
+    await restarted.initialize()
+    assert [u.update_id for u in await restarted.get_updates(offset=0)] == ids[2:]
+    assert api.pending_update_count() == 2
+    assert await restarted.get_updates(offset=ids[3] + 1, timeout=0) == ()
+    assert api.pending_update_count() == 0
+
+
+async def test_held_confirmations_redeliver_everything_to_a_restarted_bot(
+    api: InMemoryBotApi, builder: UpdateBuilder
+) -> None:
+    first = api.queue_update(builder.text(USER, "before"))
+    poller = Bot(token="123:ABC", request=api, get_updates_request=api)
+    await poller.initialize()
+    await poller.get_updates(timeout=0)
+    await poller.get_updates(offset=first + 1, timeout=0)  # confirms "before"
+    api.hold_confirmations()
+    held = [api.queue_update(builder.text(USER, f"held {i}")) for i in range(2)]
+    # The running bot pages forward as usual and sees each update once...
+    assert [u.update_id for u in await poller.get_updates(offset=first + 1, timeout=0)] == held
+    assert await poller.get_updates(offset=held[-1] + 1, timeout=0) == ()
+    assert api.pending_update_count() == 2
+    api.hold_confirmations(False)
+    # ...but a restart (offset 0) gets them again: none of the acknowledgements "arrived".
+    again = await poller.get_updates(offset=0, timeout=0)
+    assert [u.update_id for u in again] == held
+    assert api.deliveries(held[0]) == 2
+    assert api.redelivered() == held
+    await poller.get_updates(offset=held[-1] + 1, timeout=0)
+    assert api.pending_update_count() == 0

@@ -200,3 +200,26 @@ async def test_start_stop_idempotent(api: InMemoryBotApi) -> None:
     await server.stop()
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_updates_fetched_but_not_confirmed_come_again_over_http(
+    server: BotApiHttpServer, api: InMemoryBotApi
+) -> None:
+    def client() -> Bot:
+        return Bot(
+            token="123:ABC",
+            base_url=server.url + "/bot",
+            get_updates_request=HTTPXRequest(read_timeout=5),
+        )
+
+    builder = UpdateBuilder(client(), api)
+    ids = [api.queue_update(builder.text(USER, f"m{i}")) for i in range(3)]
+    async with client() as killed:
+        assert [u.update_id for u in await killed.get_updates(timeout=0)] == ids
+        # Its next poll confirmed the first update only; then the process died.
+        await killed.get_updates(offset=ids[1], timeout=0)
+    async with client() as restarted:
+        again = await restarted.get_updates(offset=0, timeout=0)
+        assert [u.update_id for u in again] == ids[1:]
+        await restarted.get_updates(offset=ids[-1] + 1, timeout=0)
+    assert api.pending_update_count() == 0

@@ -1,0 +1,148 @@
+"""Outbox deliveries of triage: questions to tipsters, their answers, status notices.
+
+A tipster is reached only through `TipService.reporter_chat(tip)`, unsealed at the moment of
+sending and never stored. Everything sent to a tipster is `protect_content` (no forwarding, no
+saving). A tipster who blocked the bot makes the row undeliverable at once (no retries for ever)
+and, for a question, the officer who asked is told. Officers' chats read answers under the
+tip's card, with the answer's text and nothing about who wrote it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.i18n import translator
+from bot.tips.outbox import NoTargetChatError, OutboxDeliverer, UndeliverableError
+from bot.tips.render import status_label as resident_status_label
+from bot.tips.repository import OutboxRow
+from bot.triage.model import OUTBOX_QUESTION, OUTBOX_REPLY, OUTBOX_STATUS
+from bot.triage.render import answer_text, question_text, reply_keyboard
+
+log = logging.getLogger(__name__)
+
+
+def _unreachable(error: TelegramError) -> bool:
+    """Say whether a resident's chat refuses the bot for good (blocked, deleted, unknown)."""
+    if isinstance(error, Forbidden):
+        return True
+    return isinstance(error, BadRequest) and "chat not found" in error.message.lower()
+
+
+async def deliver_question(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
+    """Send an officer's question to the tipster, with a "Reply" button."""
+    services = deliverer.services
+    triage = services.triage
+    message = await triage.repo.message(int(row.payload["message_id"]))
+    if message is None or message.state != "pending":
+        return
+    tip = await services.tips.tips.by_id(message.tip_id)
+    chat_id = None if tip is None else services.tips.reporter_chat(tip)
+    if tip is None or chat_id is None:
+        await _question_failed(deliverer, message.id)
+        raise UndeliverableError("the link to the tipster is lost")
+    t = translator(tip.language)
+    officer_name = None
+    if services.settings.relay_show_officer_name and message.officer_id is not None:
+        record = await services.officers.record(message.officer_id)
+        officer_name = services.officers.name_of(
+            message.officer_id, record.display_name if record else ""
+        )
+    try:
+        await deliverer.bot.send_message(
+            chat_id,
+            question_text(t, tip, message.body, officer_name or None),
+            parse_mode=ParseMode.HTML,
+            protect_content=True,
+            reply_markup=reply_keyboard(t, services.keyring, message.id),
+        )
+    except TelegramError as error:
+        if _unreachable(error):
+            await _question_failed(deliverer, message.id)
+            raise UndeliverableError(str(error)) from error
+        raise
+    await triage.settle(message, "delivered")
+
+
+async def _question_failed(deliverer: OutboxDeliverer, message_id: int) -> None:
+    """Record that a question cannot reach its tipster and tell the officer who asked."""
+    services = deliverer.services
+    message = await services.triage.repo.message(message_id)
+    if message is None or not await services.triage.settle(message, "undeliverable"):
+        return
+    tip = await services.tips.tips.by_id(message.tip_id)
+    if message.officer_id is None or tip is None:
+        return
+    t = translator(await services.language_of(message.officer_id))
+    try:
+        await deliverer.bot.send_message(
+            message.officer_id,
+            t("triage.ask.undeliverable", code=tip.code),
+            parse_mode=ParseMode.HTML,
+        )
+    except TelegramError as error:
+        log.warning("could not tell officer %s a question failed: %s", message.officer_id, error)
+
+
+async def deliver_answer(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
+    """Post a tipster's answer in the officers' chat, under the tip's card."""
+    services = deliverer.services
+    triage = services.triage
+    message = await triage.repo.message(int(row.payload["message_id"]))
+    if message is None or message.state != "pending":
+        return
+    tip = await services.tips.tips.by_id(message.tip_id)
+    if tip is None:
+        return
+    question = None if message.reply_to is None else await triage.repo.message(message.reply_to)
+    card = await services.tips.tips.card(tip.id)
+    reply: ReplyParameters | None = None
+    if card is not None:
+        chat_id: int | None = card.chat_id
+        reply = ReplyParameters(message_id=card.message_id, allow_sending_without_reply=True)
+    else:
+        chat_id = await deliverer.card_target(tip)
+    if chat_id is None:
+        raise NoTargetChatError
+    await deliverer.bot.send_message(
+        chat_id,
+        answer_text(deliverer.t, tip, message.body, question),
+        parse_mode=ParseMode.HTML,
+        reply_parameters=reply,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    await triage.settle(message, "delivered")
+
+
+async def deliver_status(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
+    """Tell a tipster their tip reached a status (in their wording and language)."""
+    services = deliverer.services
+    tip = await services.tips.tips.by_id(int(row.payload["tip_id"]))
+    if tip is None:
+        return
+    chat_id = services.tips.reporter_chat(tip)
+    if chat_id is None:
+        raise UndeliverableError("the link to the tipster is lost")
+    t = translator(tip.language)
+    status = str(row.payload.get("status", tip.status))
+    try:
+        await deliverer.bot.send_message(
+            chat_id,
+            t("triage.notice", code=tip.code, status=resident_status_label(t, status)),
+            parse_mode=ParseMode.HTML,
+            protect_content=True,
+        )
+    except TelegramError as error:
+        if _unreachable(error):
+            raise UndeliverableError(str(error)) from error
+        raise
+
+
+def register_deliveries(deliverer: OutboxDeliverer) -> None:
+    """Teach the outbox the kinds of rows triage queues."""
+    deliverer.register(OUTBOX_QUESTION, deliver_question)
+    deliverer.register(OUTBOX_REPLY, deliver_answer)
+    deliverer.register(OUTBOX_STATUS, deliver_status)
