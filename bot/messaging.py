@@ -6,8 +6,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit, ParseMode
+from telegram.ext import CallbackContext
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 _TOKEN = re.compile(r"(<[^<>]+>)")
@@ -128,3 +129,15 @@ async def send_text(
             )
         )
     return sent
+
+
+async def reply_in_chat(
+    update: Update,
+    context: CallbackContext[Any, Any, Any, Any],
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Send HTML text to the update's chat, if it has one."""
+    chat = update.effective_chat
+    if chat is not None:
+        await send_text(context.bot, chat.id, text, reply_markup=markup)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import socket
-import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 from telegram import Bot
 
 from bot.testing.botapi import InMemoryBotApi
-from bot.testing.harness import TEST_SECRET, TEST_TOKEN, process_environment
+from bot.testing.harness import TEST_SECRET, TEST_TOKEN, bot_process
 from bot.testing.http_server import BotApiHttpServer
 from bot.testing.updates import Person, UpdateBuilder
 
@@ -43,16 +40,6 @@ def _post(url: str, payload: dict[str, object], secret: str | None) -> int:
         return 0  # not listening yet
 
 
-async def _until(condition: Callable[[], bool], what: str) -> None:
-    try:
-        async with asyncio.timeout(30):
-            # The bot is another process: polling what it did is the only signal we have.
-            while not condition():  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
 async def test_webhook_rejects_updates_without_the_secret_and_serves_the_rest(
     tmp_path: Path,
 ) -> None:
@@ -60,29 +47,22 @@ async def test_webhook_rejects_updates_without_the_secret_and_serves_the_rest(
     port = _free_port()
     person = Person(id=888000111, first_name="Hoa")
     async with BotApiHttpServer(api) as server:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=process_environment(
-                TELEGRAM_BOT_TOKEN=TEST_TOKEN,
-                SECRET_KEY=TEST_SECRET,
-                TELEGRAM_API_BASE_URL=f"{server.url}/bot",
-                TELEGRAM_API_FILE_URL=f"{server.url}/file/bot",
-                DATABASE_PATH=str(tmp_path / "tips.sqlite3"),
-                BOT_MODE="webhook",
-                WEBHOOK_URL="https://bot.example.invalid/telegram-hook",
-                WEBHOOK_LISTEN="127.0.0.1",
-                WEBHOOK_PORT=str(port),
-                WEBHOOK_SECRET=WEBHOOK_SECRET,
-            ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            await _until(lambda: api.webhook_url != "", "setWebhook")
+        async with bot_process(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TEST_TOKEN,
+            SECRET_KEY=TEST_SECRET,
+            TELEGRAM_API_BASE_URL=f"{server.url}/bot",
+            TELEGRAM_API_FILE_URL=f"{server.url}/file/bot",
+            DATABASE_PATH=str(tmp_path / "tips.sqlite3"),
+            BOT_MODE="webhook",
+            WEBHOOK_URL="https://bot.example.invalid/telegram-hook",
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_SECRET=WEBHOOK_SECRET,
+        ) as bot:
+            assert await api.wait_until(lambda: api.webhook_url != "", within=30), (
+                "timed out waiting for setWebhook"
+            )
             set_webhook = api.calls_for("setWebhook")[-1].params
             assert set_webhook["url"] == "https://bot.example.invalid/telegram-hook"
             assert set_webhook["secret_token"] == WEBHOOK_SECRET
@@ -104,16 +84,12 @@ async def test_webhook_rejects_updates_without_the_secret_and_serves_the_rest(
 
             right = await loop.run_in_executor(None, _post, hook, start, WEBHOOK_SECRET)
             assert right == 200
-            await _until(
+            assert await api.wait_until(
                 lambda: any(
                     m.text.startswith("Xin chào Hoa!") for m in api.sent_messages(person.id)
                 ),
-                "the welcome sent for the authentic update",
-            )
+                within=30,
+            ), "timed out waiting for the welcome sent for the authentic update"
             assert len(api.sent_messages(person.id)) == 1
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
-        assert process.returncode == 0, stderr.decode()
-        assert b"Traceback" not in stderr
+        assert bot.process.returncode == 0, bot.stderr.decode()
+        assert b"Traceback" not in bot.stderr

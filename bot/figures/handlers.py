@@ -62,7 +62,7 @@ from bot.figures.service import (
 )
 from bot.figures.tips_stats import NoTipsTableError, TipsStatsRepository
 from bot.i18n import N_, Translator
-from bot.messaging import send_text
+from bot.messaging import reply_in_chat
 from bot.units import Unit
 
 log = logging.getLogger(__name__)
@@ -86,14 +86,6 @@ _EXPORT = "fgx"
 
 
 # ---------------------------------------------------------------- plumbing
-
-
-async def _reply(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await send_text(context.bot, chat.id, text, reply_markup=markup)
 
 
 def _capitalized(text: str) -> str:
@@ -189,6 +181,29 @@ async def _query_args(
     return QueryArgs(unit, period, chosen, found_words)
 
 
+async def _command_query(
+    update: Update,
+    context: Context,
+    t: Translator,
+    officer: Officer,
+    usage_key: str,
+    *,
+    indicators: bool,
+    words: Sequence[str] = (),
+) -> QueryArgs | None:
+    """Return what a query command asked for; on bad input, answer it with the usage instead."""
+    if _too_long(update):
+        await reply_in_chat(update, context, t("figures.error.too_long"))
+        return None
+    parsed = await _query_args(
+        context, t, officer, context.args or [], indicators=indicators, words=words
+    )
+    if isinstance(parsed, str):
+        await reply_in_chat(update, context, parsed + "\n\n" + t(usage_key))
+        return None
+    return parsed
+
+
 def _mask(indicators: Sequence[Indicator]) -> str:
     """Encode indicator ids as a base-36 bit mask, to fit a query in 64 bytes of callback data."""
     bits = 0
@@ -219,17 +234,15 @@ def _unmask(text: str) -> list[int]:
 async def figures_command(update: Update, context: Context, officer: Officer) -> None:
     """Answer the totals of a unit's subtree over a period, with breakdown buttons."""
     t = await services_of(context).translator_for(update)
-    if _too_long(update):
-        await _reply(update, context, t("figures.error.too_long"))
-        return
-    parsed = await _query_args(context, t, officer, context.args or [], indicators=True)
-    if isinstance(parsed, str):
-        await _reply(update, context, parsed + "\n\n" + t("figures.usage.figures"))
+    parsed = await _command_query(
+        update, context, t, officer, N_("figures.usage.figures"), indicators=True
+    )
+    if parsed is None:
         return
     keys = [indicator.key for indicator in parsed.indicators]
     answer = await _service(context).answer(parsed.unit.id, parsed.period, keys)
     if answer is None:
-        await _reply(update, context, t("figures.error.unknown_unit", code=parsed.unit.code))
+        await reply_in_chat(update, context, t("figures.error.unknown_unit", code=parsed.unit.code))
         return
     buttons: list[InlineKeyboardButton] = []
     mask = _mask(parsed.indicators)
@@ -242,7 +255,7 @@ async def figures_command(update: Update, context: Context, officer: Officer) ->
         if wanted and len(data.encode()) <= CALLBACK_LIMIT:
             buttons.append(InlineKeyboardButton(t.label(key), callback_data=data))
     markup = InlineKeyboardMarkup([buttons]) if buttons else None
-    await _reply(update, context, answer_text(t, answer), markup)
+    await reply_in_chat(update, context, answer_text(t, answer), markup)
 
 
 _BREAKDOWN_DATA = re.compile(rf"^{_BREAKDOWN}:([cy]):(\d+):([0-9Q.\-]+):([0-9a-z]*)$")
@@ -271,7 +284,7 @@ async def breakdown_pressed(update: Update, context: Context, officer: Officer) 
     await query.answer()
     whole = await service.answer(unit_id, period, keys)
     if whole is None:
-        await _reply(update, context, t("callback.stale"))
+        await reply_in_chat(update, context, t("callback.stale"))
         return
     if match.group(1) == "c":
         breakdown = await service.by_child(unit_id, period, keys)
@@ -280,7 +293,7 @@ async def breakdown_pressed(update: Update, context: Context, officer: Officer) 
         breakdown = await service.by_year(unit_id, period, keys)
         by = "year"
     assert breakdown is not None
-    await _reply(update, context, breakdown_text(t, whole, breakdown, by=by))
+    await reply_in_chat(update, context, breakdown_text(t, whole, breakdown, by=by))
 
 
 # ---------------------------------------------------------------- /report
@@ -290,12 +303,10 @@ async def report_command(update: Update, context: Context, officer: Officer) -> 
     """Send the report pack: a summary, a chart by year and an Excel workbook."""
     services = services_of(context)
     t = await services.translator_for(update)
-    if _too_long(update):
-        await _reply(update, context, t("figures.error.too_long"))
-        return
-    parsed = await _query_args(context, t, officer, context.args or [], indicators=False)
-    if isinstance(parsed, str):
-        await _reply(update, context, parsed + "\n\n" + t("figures.usage.report"))
+    parsed = await _command_query(
+        update, context, t, officer, N_("figures.usage.report"), indicators=False
+    )
+    if parsed is None:
         return
     chat = update.effective_chat
     assert chat is not None
@@ -304,12 +315,12 @@ async def report_command(update: Update, context: Context, officer: Officer) -> 
     by_child = await service.by_child(parsed.unit.id, parsed.period)
     by_year = await service.by_year(parsed.unit.id, parsed.period)
     if answer is None or by_child is None or by_year is None:
-        await _reply(update, context, t("figures.error.unknown_unit", code=parsed.unit.code))
+        await reply_in_chat(update, context, t("figures.error.unknown_unit", code=parsed.unit.code))
         return
     keys = [line.indicator.key for line in answer.lines]
     # One more than the sheet holds, so the workbook can say it stopped.
     records = await service.raw_records(parsed.unit.id, parsed.period, keys, limit=MAX_RAW_ROWS + 1)
-    await _reply(update, context, summary_text(t, answer))
+    await reply_in_chat(update, context, summary_text(t, answer))
     await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
     # Drawing and writing the workbook are CPU work: keep them off the event loop.
     png = await asyncio.to_thread(chart_png, t, answer, by_year)
@@ -350,12 +361,10 @@ async def stats_command(update: Update, context: Context, officer: Officer) -> N
     """Answer the tip-derived figures of a unit's subtree over a period."""
     services = services_of(context)
     t = await services.translator_for(update)
-    if _too_long(update):
-        await _reply(update, context, t("figures.error.too_long"))
-        return
-    parsed = await _query_args(context, t, officer, context.args or [], indicators=False)
-    if isinstance(parsed, str):
-        await _reply(update, context, parsed + "\n\n" + t("figures.usage.stats"))
+    parsed = await _command_query(
+        update, context, t, officer, N_("figures.usage.stats"), indicators=False
+    )
+    if parsed is None:
         return
     tree = await _service(context).repo.subtree(parsed.unit.id)
     assert tree is not None
@@ -366,7 +375,7 @@ async def stats_command(update: Update, context: Context, officer: Officer) -> N
             list(tree.nodes), parsed.period, services.settings.zone, whole_tree=whole_tree
         )
     except NoTipsTableError:
-        await _reply(update, context, t("figures.stats.no_table"))
+        await reply_in_chat(update, context, t("figures.stats.no_table"))
         return
     parts = [
         t(
@@ -403,20 +412,22 @@ async def stats_command(update: Update, context: Context, officer: Officer) -> N
             )
     if stats.unassigned:
         parts.append(t("figures.stats.unassigned", count=t.number(stats.unassigned)))
-    await _reply(update, context, "\n".join(parts))
+    await reply_in_chat(update, context, "\n".join(parts))
 
 
 async def export_command(update: Update, context: Context, officer: Officer) -> None:
     """Export the tips of the officer's scope as CSV or XLSX (asks which when not given)."""
     t = await services_of(context).translator_for(update)
-    if _too_long(update):
-        await _reply(update, context, t("figures.error.too_long"))
-        return
-    parsed = await _query_args(
-        context, t, officer, context.args or [], indicators=False, words=("csv", "xlsx")
+    parsed = await _command_query(
+        update,
+        context,
+        t,
+        officer,
+        N_("figures.usage.export"),
+        indicators=False,
+        words=("csv", "xlsx"),
     )
-    if isinstance(parsed, str):
-        await _reply(update, context, parsed + "\n\n" + t("figures.usage.export"))
+    if parsed is None:
         return
     if not parsed.words:
         base = f"{_EXPORT}:{{fmt}}:{parsed.unit.id}:{parsed.period.label()}"
@@ -428,7 +439,7 @@ async def export_command(update: Update, context: Context, officer: Officer) -> 
                 ]
             ]
         )
-        await _reply(update, context, t("figures.export.choose"), markup)
+        await reply_in_chat(update, context, t("figures.export.choose"), markup)
         return
     await _send_export(update, context, officer, parsed.unit.id, parsed.period, parsed.words[0])
 
@@ -460,12 +471,12 @@ async def _send_export(
     t = await services.translator_for(update)
     service = _service(context)
     if not await service.in_scope(_scope(officer), unit_id):
-        await _reply(update, context, t("callback.stale"))
+        await reply_in_chat(update, context, t("callback.stale"))
         return
     tree = await service.repo.subtree(unit_id)
     chat = update.effective_chat
     if tree is None or chat is None:
-        await _reply(update, context, t("callback.stale"))
+        await reply_in_chat(update, context, t("callback.stale"))
         return
     whole_tree = officer.unit_id is None and tree.root.parent_id is None
     try:
@@ -477,7 +488,7 @@ async def _send_export(
             whole_tree=whole_tree,
         )
     except NoTipsTableError:
-        await _reply(update, context, t("figures.stats.no_table"))
+        await reply_in_chat(update, context, t("figures.stats.no_table"))
         return
     with spool:
         stem = _file_stem(tree.root.code, period).replace("figures_", "tips_", 1)
@@ -527,14 +538,14 @@ async def indicators_command(update: Update, context: Context, officer: Officer)
         parts.append(line)
     parts.append("")
     parts.append(t("figures.usage.record"))
-    await _reply(update, context, "\n".join(parts))
+    await reply_in_chat(update, context, "\n".join(parts))
 
 
 async def add_indicator_command(update: Update, context: Context, officer: Officer) -> None:
     """Add an indicator to the catalog: KEY KIND MEASURE [part_of=BASE] Tên | Name."""
     t = await services_of(context).translator_for(update)
     if _too_long(update):
-        await _reply(update, context, t("figures.error.too_long"))
+        await reply_in_chat(update, context, t("figures.error.too_long"))
         return
     args = list(context.args or [])
     part_of: str | None = None
@@ -542,17 +553,17 @@ async def add_indicator_command(update: Update, context: Context, officer: Offic
         part_of = args.pop(3).removeprefix("part_of=")
     names = " ".join(args[3:]).split("|")
     if len(args) < 4 or len(names) != 2:
-        await _reply(update, context, t("figures.usage.add_indicator"))
+        await reply_in_chat(update, context, t("figures.usage.add_indicator"))
         return
     result = await _service(context).add_indicator(
         args[0], args[1], args[2], names[0], names[1], part_of=part_of
     )
     if isinstance(result, Problem):
-        await _reply(
+        await reply_in_chat(
             update, context, problem_text(t, result) + "\n\n" + t("figures.usage.add_indicator")
         )
         return
-    await _reply(
+    await reply_in_chat(
         update,
         context,
         t("figures.indicator_add.done", key=result.key, name=result.name(t.language)),
@@ -594,7 +605,7 @@ async def record_command(update: Update, context: Context, officer: Officer) -> 
     t = await services_of(context).translator_for(update)
     _drop_draft(context)
     if _too_long(update):
-        await _reply(update, context, t("figures.error.too_long"))
+        await reply_in_chat(update, context, t("figures.error.too_long"))
         return ConversationHandler.END
     draft = _draft(context)
     args = list(context.args or [])
@@ -611,7 +622,7 @@ async def record_command(update: Update, context: Context, officer: Officer) -> 
                 continue
         draft.period = token
     if len(args) > 4:
-        await _reply(update, context, t("figures.usage.record"))
+        await reply_in_chat(update, context, t("figures.usage.record"))
         _drop_draft(context)
         return ConversationHandler.END
     if draft.unit is None and officer.unit_id is not None and len(args) >= 2:
@@ -630,7 +641,9 @@ async def _next_step(update: Update, context: Context, officer: Officer, t: Tran
         draft.indicator = draft.indicator[:MAX_TOKEN]
     indicator = catalog.find(draft.indicator) if draft.indicator else None
     if draft.indicator is not None and (indicator is None or not indicator.active):
-        await _reply(update, context, t("figures.error.unknown_indicator", name=draft.indicator))
+        await reply_in_chat(
+            update, context, t("figures.error.unknown_indicator", name=draft.indicator)
+        )
         draft.indicator = None
     if draft.indicator is None or indicator is None:
         await _ask_indicator(update, context, t, page=0)
@@ -639,10 +652,10 @@ async def _next_step(update: Update, context: Context, officer: Officer, t: Tran
         try:
             parse_number(draft.value, integer=indicator.integer_only)
         except NumberError as error:
-            await _reply(update, context, problem_text(t, number_problem(error)))
+            await reply_in_chat(update, context, problem_text(t, number_problem(error)))
             draft.value = None
     if draft.value is None:
-        await _reply(
+        await reply_in_chat(
             update,
             context,
             t(
@@ -655,10 +668,14 @@ async def _next_step(update: Update, context: Context, officer: Officer, t: Tran
     if draft.unit is not None:
         unit = await service.unit(draft.unit)
         if unit is None:
-            await _reply(update, context, t("figures.error.unknown_unit", code=draft.unit[:64]))
+            await reply_in_chat(
+                update, context, t("figures.error.unknown_unit", code=draft.unit[:64])
+            )
             draft.unit = None
         elif not await service.in_scope(_scope(officer), unit.id):
-            await _reply(update, context, t("figures.error.unit_outside_scope", code=unit.code))
+            await reply_in_chat(
+                update, context, t("figures.error.unit_outside_scope", code=unit.code)
+            )
             draft.unit = None
     if draft.unit is None:
         await _ask_unit(update, context, officer, t)
@@ -667,7 +684,7 @@ async def _next_step(update: Update, context: Context, officer: Officer, t: Tran
         try:
             parse_period(draft.period)
         except PeriodError as error:
-            await _reply(update, context, problem_text(t, period_problem(error)))
+            await reply_in_chat(update, context, problem_text(t, period_problem(error)))
             draft.period = None
     if draft.period is None:
         await _ask_period(update, context, t)
@@ -682,15 +699,15 @@ async def _next_step(update: Update, context: Context, officer: Officer, t: Tran
     )
     if isinstance(prepared, list):
         # Only the checks that need everything together remain (a period in the future).
-        await _reply(update, context, "\n".join(problem_text(t, p) for p in prepared))
+        await reply_in_chat(update, context, "\n".join(problem_text(t, p) for p in prepared))
         draft.period = None
         await _ask_period(update, context, t)
         return ASK_PERIOD
     cohort = await service.cohort_problem(prepared)
     if cohort is not None:
-        await _reply(update, context, problem_text(t, cohort))
+        await reply_in_chat(update, context, problem_text(t, cohort))
         draft.value = None
-        await _reply(
+        await reply_in_chat(
             update,
             context,
             t(
@@ -701,16 +718,28 @@ async def _next_step(update: Update, context: Context, officer: Officer, t: Tran
         )
         return ASK_VALUE
     result = await service.record(prepared, by=f"tg:{officer.user_id}")
+    return await _answer_recorded(update, context, t, draft, result, draft.unit)
+
+
+async def _answer_recorded(
+    update: Update,
+    context: Context,
+    t: Translator,
+    draft: Draft,
+    result: RecordResult,
+    unit_code: str,
+) -> int:
+    """Show what was recorded, or keep the result and ask why when a correction needs a reason."""
     if result.status == "needs_reason":
         draft.pending = result
-        await _reply(
+        await reply_in_chat(
             update,
             context,
-            _needs_reason_text(t, result, await _unit_label(context, t, draft.unit)),
+            _needs_reason_text(t, result, await _unit_label(context, t, unit_code)),
         )
         return ASK_REASON
-    await _reply(
-        update, context, _result_text(t, result, await _unit_label(context, t, draft.unit))
+    await reply_in_chat(
+        update, context, _result_text(t, result, await _unit_label(context, t, unit_code))
     )
     _drop_draft(context)
     return ConversationHandler.END
@@ -796,7 +825,7 @@ async def _ask_indicator(update: Update, context: Context, t: Translator, *, pag
     if query is not None and query.message is not None and query.data and ":p:" in query.data:
         await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup(rows))
         return
-    await _reply(update, context, text, InlineKeyboardMarkup(rows))
+    await reply_in_chat(update, context, text, InlineKeyboardMarkup(rows))
 
 
 async def _ask_unit(update: Update, context: Context, officer: Officer, t: Translator) -> None:
@@ -816,7 +845,7 @@ async def _ask_unit(update: Update, context: Context, officer: Officer, t: Trans
         [InlineKeyboardButton(unit.name(t.language), callback_data=f"{_RECORD}:u:{unit.id}")]
         for unit in choices[:24]
     ]
-    await _reply(
+    await reply_in_chat(
         update,
         context,
         t("figures.record.ask_unit"),
@@ -848,7 +877,7 @@ async def _ask_period(update: Update, context: Context, t: Translator) -> None:
         for period in choices
     ]
     rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
-    await _reply(update, context, t("figures.record.ask_period"), InlineKeyboardMarkup(rows))
+    await reply_in_chat(update, context, t("figures.record.ask_period"), InlineKeyboardMarkup(rows))
 
 
 async def record_button(update: Update, context: Context, officer: Officer) -> object:
@@ -880,7 +909,7 @@ async def record_text(update: Update, context: Context, officer: Officer) -> obj
     draft = _draft(context)
     state = _state_of(draft)
     if len(text) > MAX_ARGUMENTS_TEXT:
-        await _reply(update, context, t("figures.error.too_long"))
+        await reply_in_chat(update, context, t("figures.error.too_long"))
         return state
     if state == ASK_INDICATOR:
         draft.indicator = text
@@ -909,7 +938,7 @@ async def record_not_text(update: Update, context: Context, officer: Officer) ->
     draft = _draft(context)
     state = _state_of(draft)
     key = N_("figures.record.type_value") if state == ASK_VALUE else N_("figures.record.type_text")
-    await _reply(update, context, t(key))
+    await reply_in_chat(update, context, t(key))
     return state
 
 
@@ -922,32 +951,20 @@ async def record_reason(update: Update, context: Context, officer: Officer) -> o
     pending = draft.pending
     if pending is None or draft.unit is None:
         _drop_draft(context)
-        await _reply(update, context, t("callback.stale"))
+        await reply_in_chat(update, context, t("callback.stale"))
         return ConversationHandler.END
     if not text or len(text) > 500:
-        await _reply(update, context, t("figures.record.reason_length", limit=500))
+        await reply_in_chat(update, context, t("figures.record.reason_length", limit=500))
         return ASK_REASON
     result = await _service(context).record(pending.figure, by=f"tg:{officer.user_id}", reason=text)
-    if result.status == "needs_reason":
-        # The earlier figure changed meanwhile: show the new one and ask again.
-        draft.pending = result
-        await _reply(
-            update,
-            context,
-            _needs_reason_text(t, result, await _unit_label(context, t, draft.unit)),
-        )
-        return ASK_REASON
-    await _reply(
-        update, context, _result_text(t, result, await _unit_label(context, t, draft.unit))
-    )
-    _drop_draft(context)
-    return ConversationHandler.END
+    # "needs_reason" again: the earlier figure changed meanwhile, so show the new one and ask again.
+    return await _answer_recorded(update, context, t, draft, result, draft.unit)
 
 
 async def reason_not_text(update: Update, context: Context, officer: Officer) -> object:
     """Answer anything but text where a correction's reason is expected."""
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("figures.record.type_text"))
+    await reply_in_chat(update, context, t("figures.record.type_text"))
     return ASK_REASON
 
 
@@ -955,7 +972,7 @@ async def cancel(update: Update, context: Context) -> int:
     """End /record or /import and forget what was typed."""
     _drop_draft(context)
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("figures.cancelled"))
+    await reply_in_chat(update, context, t("figures.cancelled"))
     return ConversationHandler.END
 
 
@@ -965,7 +982,7 @@ async def cancel(update: Update, context: Context) -> int:
 async def import_command(update: Update, context: Context, officer: Officer) -> object:
     """Ask for the CSV or XLSX file to import."""
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("figures.import.send_file"))
+    await reply_in_chat(update, context, t("figures.import.send_file"))
     return WAIT_FILE
 
 
@@ -976,14 +993,14 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
     message = update.effective_message
     document = message.document if message is not None else None
     if document is None:
-        await _reply(update, context, t("figures.import.send_file"))
+        await reply_in_chat(update, context, t("figures.import.send_file"))
         return WAIT_FILE
     name = document.file_name or "file"
     if not name.lower().endswith((".csv", ".xlsx", ".txt")):
-        await _reply(update, context, t("figures.import.unsupported"))
+        await reply_in_chat(update, context, t("figures.import.unsupported"))
         return WAIT_FILE
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        await _reply(
+        await reply_in_chat(
             update,
             context,
             t("figures.import.too_big", limit=str(MAX_FILE_BYTES // (1024 * 1024))),
@@ -994,10 +1011,10 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
     try:
         parsed = await asyncio.to_thread(parse_file, name, content)
     except FileError as error:
-        await _reply(update, context, problem_text(t, error.problem))
+        await reply_in_chat(update, context, problem_text(t, error.problem))
         return ConversationHandler.END
     if parsed.problems:
-        await _reply(update, context, _problems_text(t, name, parsed.problems))
+        await reply_in_chat(update, context, _problems_text(t, name, parsed.problems))
         return ConversationHandler.END
     digest = hashlib.sha256(content).hexdigest()[:12]
     result = await _service(context).import_rows(
@@ -1009,7 +1026,7 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
         today=_today(context),
     )
     if not result.ok:
-        await _reply(update, context, _problems_text(t, name, result.problems))
+        await reply_in_chat(update, context, _problems_text(t, name, result.problems))
         return ConversationHandler.END
     summary = t(
         "figures.import.done",
@@ -1021,7 +1038,7 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
     )
     if parsed.ignored_columns:
         summary += "\n" + t("figures.import.ignored", columns=", ".join(parsed.ignored_columns))
-    await _reply(update, context, summary)
+    await reply_in_chat(update, context, summary)
     return ConversationHandler.END
 
 
@@ -1045,7 +1062,7 @@ def _problems_text(t: Translator, name: str, problems: Sequence[RowProblem]) -> 
 async def import_waiting(update: Update, context: Context, officer: Officer) -> object:
     """Answer anything but a document while the import waits for its file."""
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("figures.import.send_file"))
+    await reply_in_chat(update, context, t("figures.import.send_file"))
     return WAIT_FILE
 
 

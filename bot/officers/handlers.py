@@ -41,7 +41,7 @@ from telegram.ext import (
 
 from bot.application import TipsApplication, services_of
 from bot.i18n import N_, Language, Translator, translator
-from bot.messaging import send_text
+from bot.messaging import reply_in_chat, send_text
 from bot.officers.access import (
     ADMIN_ONLY,
     STAFF,
@@ -157,14 +157,6 @@ def _local_time(services: Services, stamp: str) -> str:
     return moment.strftime("%d/%m/%Y %H:%M")
 
 
-async def _reply(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await send_text(context.bot, chat.id, text, reply_markup=markup)
-
-
 # ---------------------------------------------------------------- parsing
 
 
@@ -264,11 +256,11 @@ def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
         try:
             return await callback(update, context, officer)
         except InputError as error:
-            await _reply(update, context, error.text(t))
+            await reply_in_chat(update, context, error.text(t))
         except OfficerError as error:
             person = None if error.user_id is None else _Person(error.user_id)
             values = await _values(services, t, error.record, person)
-            await _reply(update, context, t(error.key, **values))
+            await reply_in_chat(update, context, t(error.key, **values))
         return None
 
     return wrapper
@@ -300,6 +292,20 @@ async def _after_change(
         actor_t = translator(await services.language_of(actor.user_id))
         return "\n" + actor_t("officers.notify.failed")
     return ""
+
+
+async def _confirm_change(
+    context: Context,
+    t: Translator,
+    actor: Officer,
+    record: OfficerRecord,
+    notice_key: str,
+    key: str,
+) -> str:
+    """Tell the person about a committed change; return the admin's confirmation `key`."""
+    note = await _after_change(context, actor, record, notice_key)
+    values = await _values(services_of(context), t, record, None)
+    return t(key, **values) + note
 
 
 # ---------------------------------------------------------------- commands
@@ -348,7 +354,7 @@ async def list_officers(update: Update, context: Context, officer: Officer) -> o
         parts.append(t("officers.list.revoked", count=revoked))
     if total == 0:
         parts.append(t("officers.list.empty"))
-    await _reply(update, context, "\n\n".join(parts))
+    await reply_in_chat(update, context, "\n\n".join(parts))
     return None
 
 
@@ -359,7 +365,7 @@ async def add_officer(update: Update, context: Context, officer: Officer) -> obj
     t = await services.translator_for(update)
     args = _arguments(update, context)
     if not args:
-        await _reply(update, context, t("officers.add.usage"))
+        await reply_in_chat(update, context, t("officers.add.usage"))
         return ConversationHandler.END
     person, rest = _target(update, context, args)
     role = _role(rest[0] if rest else None)
@@ -370,7 +376,7 @@ async def add_officer(update: Update, context: Context, officer: Officer) -> obj
             raise InputError(N_("officers.error.who"))
         if context.user_data is not None:
             context.user_data[_PENDING] = (role, None if unit is None else unit.id)
-        await _reply(update, context, t("officers.add.ask_person"))
+        await reply_in_chat(update, context, t("officers.add.ask_person"))
         return WAIT_PERSON
     await _add(update, context, officer, person, role, unit)
     return ConversationHandler.END
@@ -404,7 +410,7 @@ async def add_officer_cancel(update: Update, context: Context) -> int:
     if context.user_data is not None:
         context.user_data.pop(_PENDING, None)
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("officers.add.cancelled"))
+    await reply_in_chat(update, context, t("officers.add.cancelled"))
     return ConversationHandler.END
 
 
@@ -426,12 +432,11 @@ async def _add(
         )
     except OfficerError as error:
         values = await _values(services, t, error.record, _Person(person.user_id, name))
-        await _reply(update, context, t(error.key, **values))
+        await reply_in_chat(update, context, t(error.key, **values))
         return
-    note = await _after_change(context, officer, record, N_("officers.notify.added"))
-    values = await _values(services, t, record, None)
     key = N_("officers.added") if known is None else N_("officers.restored")
-    await _reply(update, context, t(key, **values) + note)
+    text = await _confirm_change(context, t, officer, record, N_("officers.notify.added"), key)
+    await reply_in_chat(update, context, text)
 
 
 @_answers_errors
@@ -441,7 +446,7 @@ async def set_role(update: Update, context: Context, officer: Officer) -> object
     t = await services.translator_for(update)
     args = _arguments(update, context)
     if not args:
-        await _reply(update, context, t("officers.setrole.usage"))
+        await reply_in_chat(update, context, t("officers.setrole.usage"))
         return None
     person, rest = _target(update, context, args)
     if person is None:
@@ -455,9 +460,10 @@ async def set_role(update: Update, context: Context, officer: Officer) -> object
             services.units, " ".join(rest[1:]), within=None, language=t.language
         )
     record = await services.officers.change_role(Actor(officer.user_id), person.user_id, role, unit)
-    note = await _after_change(context, officer, record, N_("officers.notify.changed"))
-    values = await _values(services, t, record, None)
-    await _reply(update, context, t("officers.changed", **values) + note)
+    text = await _confirm_change(
+        context, t, officer, record, N_("officers.notify.changed"), N_("officers.changed")
+    )
+    await reply_in_chat(update, context, text)
     return None
 
 
@@ -468,7 +474,7 @@ async def set_unit(update: Update, context: Context, officer: Officer) -> object
     t = await services.translator_for(update)
     args = _arguments(update, context)
     if not args:
-        await _reply(update, context, t("officers.setunit.usage"))
+        await reply_in_chat(update, context, t("officers.setunit.usage"))
         return None
     person, rest = _target(update, context, args)
     if person is None:
@@ -477,9 +483,10 @@ async def set_unit(update: Update, context: Context, officer: Officer) -> object
         raise InputError(N_("units.error.missing"))
     unit = await resolve_unit(services.units, " ".join(rest), within=None, language=t.language)
     record = await services.officers.change_unit(Actor(officer.user_id), person.user_id, unit)
-    note = await _after_change(context, officer, record, N_("officers.notify.changed"))
-    values = await _values(services, t, record, None)
-    await _reply(update, context, t("officers.changed", **values) + note)
+    text = await _confirm_change(
+        context, t, officer, record, N_("officers.notify.changed"), N_("officers.changed")
+    )
+    await reply_in_chat(update, context, text)
     return None
 
 
@@ -495,7 +502,7 @@ async def remove_officer(update: Update, context: Context, officer: Officer) -> 
     args = _arguments(update, context)
     person, rest = _target(update, context, args)
     if person is None:
-        await _reply(update, context, t("officers.remove.usage"))
+        await reply_in_chat(update, context, t("officers.remove.usage"))
         return None
     if rest:
         raise InputError(N_("officers.error.extra"), value=shown(" ".join(rest)))
@@ -517,7 +524,7 @@ async def remove_officer(update: Update, context: Context, officer: Officer) -> 
         ]
     )
     values = await _values(services, t, record, None)
-    await _reply(update, context, t("officers.remove.confirm", **values), markup)
+    await reply_in_chat(update, context, t("officers.remove.confirm", **values), markup)
     return None
 
 
@@ -548,9 +555,10 @@ async def remove_confirmed(update: Update, context: Context, officer: Officer) -
         await query.edit_message_text(t(error.key, **values))
         return None
     await query.answer()
-    note = await _after_change(context, officer, record, N_("officers.notify.removed"))
-    values = await _values(services, t, record, None)
-    await query.edit_message_text(t("officers.removed", **values) + note)
+    text = await _confirm_change(
+        context, t, officer, record, N_("officers.notify.removed"), N_("officers.removed")
+    )
+    await query.edit_message_text(text)
     return None
 
 
@@ -578,11 +586,11 @@ async def officer_log(update: Update, context: Context, officer: Officer) -> obj
         officer_id=None if person is None else person.user_id, limit=HISTORY_LENGTH
     )
     if not changes:
-        await _reply(update, context, t("officers.log.empty"))
+        await reply_in_chat(update, context, t("officers.log.empty"))
         return None
     lines = [t("officers.log.title", count=len(changes))]
     lines.extend(_change_line(services, t, change) for change in changes)
-    await _reply(update, context, "\n".join(lines))
+    await reply_in_chat(update, context, "\n".join(lines))
     return None
 
 
@@ -621,7 +629,7 @@ async def whoami(update: Update, context: Context, officer: Officer) -> object:
         t("officers.whoami.command", command=command.name, description=t.label(command.description))
         for command in commands
     )
-    await _reply(update, context, "\n".join(lines))
+    await reply_in_chat(update, context, "\n".join(lines))
     return None
 
 

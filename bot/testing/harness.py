@@ -6,7 +6,14 @@ with an extra error handler that records every handler exception so a test can f
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -130,3 +137,50 @@ def process_environment(**settings: str) -> dict[str, str]:
     }
     environment.update(settings)
     return environment
+
+
+def run_bot_cli(
+    *args: str, cwd: Path | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot *args` in a child process with `settings` as its only bot settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=process_environment(**settings),
+        # Never the terminal: without a token `run` would open the interactive sandbox.
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@dataclass
+class BotProcess:
+    """`python -m bot run` as a child process; `stderr` is filled in once it has stopped."""
+
+    process: asyncio.subprocess.Process
+    stderr: bytes = b""
+
+
+@asynccontextmanager
+async def bot_process(cwd: Path, **settings: str) -> AsyncIterator[BotProcess]:
+    """Run the bot as its own process; on leaving, stop it as a service manager would (SIGTERM)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        env=process_environment(**settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    running = BotProcess(process)
+    try:
+        yield running
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, running.stderr = await asyncio.wait_for(process.communicate(), timeout=30)

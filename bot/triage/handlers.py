@@ -47,7 +47,7 @@ from bot.core import handlers as core
 from bot.errors import is_benign
 from bot.figures.periods import PeriodError, looks_like_period, parse_period
 from bot.i18n import N_, Translator, translator
-from bot.messaging import send_text
+from bot.messaging import reply_in_chat, send_text
 from bot.officers.access import (
     ADMIN_ONLY,
     CASE_WORKERS,
@@ -137,14 +137,6 @@ _TEXT = PRIVATE & filters.TEXT & ~filters.COMMAND
 # ---------------------------------------------------------------- helpers
 
 
-async def _reply(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await send_text(context.bot, chat.id, text, reply_markup=markup)
-
-
 def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
     """Turn a refused action or bad input into a translated answer."""
 
@@ -154,9 +146,9 @@ def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
         try:
             return await callback(update, context, officer)
         except TriageError as error:
-            await _reply(update, context, error.text(t))
+            await reply_in_chat(update, context, error.text(t))
         except InputError as error:
-            await _reply(update, context, error.text(t))
+            await reply_in_chat(update, context, error.text(t))
         return None
 
     return wrapper
@@ -389,7 +381,7 @@ async def list_command(update: Update, context: Context, officer: Officer) -> ob
         raise TriageError(N_("triage.list.usage"))
     query = await _query(services, officer, t, list(context.args or []))
     text, markup = await _list_page(services, officer, t, query, 0)
-    await _reply(update, context, text, markup)
+    await reply_in_chat(update, context, text, markup)
     return None
 
 
@@ -455,14 +447,14 @@ async def assign_command(update: Update, context: Context, officer: Officer) -> 
         if not args[1].isdigit() or len(args[1]) > 16:
             raise TriageError(N_("triage.assign.usage"))
         change = await services.triage.assign(officer, tip.id, int(args[1]))
-        await _reply(update, context, await _assigned(context, officer, change, t))
+        await reply_in_chat(update, context, await _assigned(context, officer, change, t))
         return None
     people = await services.triage.candidates(tip)
     names = await _names(services, (person.user_id for person in people))
     choices = [(person.user_id, names[person.user_id]) for person in people]
     if not choices:
         raise TriageError(N_("triage.assign.nobody"))
-    await _reply(
+    await reply_in_chat(
         update,
         context,
         t("triage.assign.choose", code=tip.code),
@@ -481,7 +473,7 @@ async def note_command(update: Update, context: Context, officer: Officer) -> ob
         raise TriageError(N_("triage.note.usage"))
     tip = await services.triage.find(officer, parts[0])
     await services.triage.add_note(officer, tip.id, parts[1])
-    await _reply(update, context, t("triage.note.done", code=tip.code))
+    await reply_in_chat(update, context, t("triage.note.done", code=tip.code))
     return None
 
 
@@ -502,7 +494,7 @@ async def transfer_command(update: Update, context: Context, officer: Officer) -
     change = await services.triage.transfer(officer, tip.id, None, unit)
     await _after(context, change)
     where = t.label("tips.card.investigation_body") if unit is None else unit.name(t.language)
-    await _reply(update, context, t("triage.transfer.done", code=tip.code, target=where))
+    await reply_in_chat(update, context, t("triage.transfer.done", code=tip.code, target=where))
     return None
 
 
@@ -517,7 +509,7 @@ async def ask_command(update: Update, context: Context, officer: Officer) -> obj
     tip = await services.triage.find(officer, parts[0])
     await services.triage.ask(officer, tip.id, parts[1])
     kick_outbox(context)
-    await _reply(update, context, t("triage.ask.queued", code=tip.code))
+    await reply_in_chat(update, context, t("triage.ask.queued", code=tip.code))
     return None
 
 
@@ -564,20 +556,20 @@ async def question_typed(update: Update, context: Context, officer: Officer) -> 
     try:
         await services.triage.ask(officer, tip_id, message.text or "")
     except TriageError as error:
-        await _reply(update, context, error.text(t))
+        await reply_in_chat(update, context, error.text(t))
         return None if error.key == "triage.error.too_long" else ConversationHandler.END
     if context.user_data is not None:
         context.user_data.pop(_ASKING, None)
     kick_outbox(context)
     tip = await services.tips.tips.by_id(tip_id)
-    await _reply(update, context, t("triage.ask.queued", code=tip.code if tip else "?"))
+    await reply_in_chat(update, context, t("triage.ask.queued", code=tip.code if tip else "?"))
     return ConversationHandler.END
 
 
 async def question_not_text(update: Update, context: Context, officer: Officer) -> object:
     """Ask for the question as text."""
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("triage.ask.text_only"))
+    await reply_in_chat(update, context, t("triage.ask.text_only"))
     return None
 
 
@@ -586,7 +578,7 @@ async def ask_cancel(update: Update, context: Context) -> object:
     if context.user_data is not None:
         context.user_data.pop(_ASKING, None)
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("triage.ask.cancelled"))
+    await reply_in_chat(update, context, t("triage.ask.cancelled"))
     return ConversationHandler.END
 
 
@@ -747,7 +739,7 @@ async def overdue_command(update: Update, context: Context, officer: Officer) ->
     services = services_of(context)
     t = await services.translator_for(update)
     overdue = await services.triage.overdue(await services.triage.scope_of(officer))
-    await _reply(update, context, await _overdue_text(services, t, overdue, digest=False))
+    await reply_in_chat(update, context, await _overdue_text(services, t, overdue, digest=False))
     return None
 
 
@@ -848,7 +840,7 @@ async def audit_command(update: Update, context: Context, officer: Officer) -> o
         raise TriageError(N_("triage.audit.usage"))
     actor, action, code = _audit_filters(args)
     text, markup = await _audit_page(services, t, actor, action, code, None)
-    await _reply(update, context, text, markup)
+    await reply_in_chat(update, context, text, markup)
     return None
 
 
@@ -869,7 +861,7 @@ async def audit_pressed(update: Update, context: Context, officer: Officer) -> o
     t = await services.translator_for(update)
     text, markup = await _audit_page(services, t, actor, action, code, int(parts[0]))
     await query.answer()
-    await _reply(update, context, text, markup)
+    await reply_in_chat(update, context, text, markup)
     return None
 
 

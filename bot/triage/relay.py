@@ -19,7 +19,7 @@ from bot.i18n import translator
 from bot.tips.outbox import NoTargetChatError, OutboxDeliverer, UndeliverableError
 from bot.tips.render import status_label as resident_status_label
 from bot.tips.repository import OutboxRow
-from bot.triage.model import OUTBOX_QUESTION, OUTBOX_REPLY, OUTBOX_STATUS
+from bot.triage.model import OUTBOX_QUESTION, OUTBOX_REPLY, OUTBOX_STATUS, RelayMessage
 from bot.triage.render import answer_text, question_text, reply_keyboard
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,20 @@ def _unreachable(error: TelegramError) -> bool:
     return isinstance(error, BadRequest) and "chat not found" in error.message.lower()
 
 
+async def _pending_message(deliverer: OutboxDeliverer, row: OutboxRow) -> RelayMessage | None:
+    """Return the message an outbox row carries, or None once it is settled (or gone)."""
+    message = await deliverer.services.triage.repo.message(int(row.payload["message_id"]))
+    if message is None or message.state != "pending":
+        return None
+    return message
+
+
 async def deliver_question(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
     """Send an officer's question to the tipster, with a "Reply" button."""
     services = deliverer.services
     triage = services.triage
-    message = await triage.repo.message(int(row.payload["message_id"]))
-    if message is None or message.state != "pending":
+    message = await _pending_message(deliverer, row)
+    if message is None:
         return
     tip = await services.tips.tips.by_id(message.tip_id)
     chat_id = None if tip is None else services.tips.reporter_chat(tip)
@@ -91,8 +99,8 @@ async def deliver_answer(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
     """Post a tipster's answer in the officers' chat, under the tip's card."""
     services = deliverer.services
     triage = services.triage
-    message = await triage.repo.message(int(row.payload["message_id"]))
-    if message is None or message.state != "pending":
+    message = await _pending_message(deliverer, row)
+    if message is None:
         return
     tip = await services.tips.tips.by_id(message.tip_id)
     if tip is None:

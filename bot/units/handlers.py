@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, Conversation
 
 from bot.application import services_of
 from bot.i18n import N_, Translator
-from bot.messaging import send_text
+from bot.messaging import reply_in_chat
 from bot.officers.access import ADMIN_ONLY, STAFF, Officer, officer_command, officer_message
 from bot.units.csvio import COLUMNS, export_units_csv, import_units_csv
 from bot.units.lookup import MAX_QUERY_LENGTH, InputError, level_label, shown
@@ -33,12 +33,6 @@ MAX_UPLOAD_BYTES: Final = 2 * 1024 * 1024
 MAX_ERRORS_SHOWN: Final = 30
 MAX_SEARCH_RESULTS: Final = 20
 PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
-
-
-async def _reply(update: Update, context: Context, text: str) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await send_text(context.bot, chat.id, text)
 
 
 def _unit_line(t: Translator, unit: Unit) -> str:
@@ -73,7 +67,7 @@ async def _show_unit(update: Update, context: Context, t: Translator, unit: Unit
         parts.append(t("units.show.none_below"))
     parts.append("")
     parts.append(t("units.show.hint"))
-    await _reply(update, context, "\n".join(parts))
+    await reply_in_chat(update, context, "\n".join(parts))
 
 
 async def units_command(update: Update, context: Context, officer: Officer) -> object:
@@ -82,7 +76,7 @@ async def units_command(update: Update, context: Context, officer: Officer) -> o
     t = await services.translator_for(update)
     query = " ".join(context.args or [])
     if len(query) > MAX_QUERY_LENGTH:
-        await _reply(update, context, t("units.error.too_long", limit=MAX_QUERY_LENGTH))
+        await reply_in_chat(update, context, t("units.error.too_long", limit=MAX_QUERY_LENGTH))
         return None
     root = officer.unit_id
     if not query:
@@ -93,7 +87,7 @@ async def units_command(update: Update, context: Context, officer: Officer) -> o
                 return None
         roots = [unit for unit in await services.units.all() if unit.parent_id is None]
         if not roots:
-            await _reply(update, context, t("units.empty"))
+            await reply_in_chat(update, context, t("units.empty"))
             return None
         if len(roots) == 1:
             await _show_unit(update, context, t, roots[0])
@@ -101,7 +95,7 @@ async def units_command(update: Update, context: Context, officer: Officer) -> o
         lines = [t("units.roots.title", count=len(roots))]
         lines.extend(_unit_line(t, unit) for unit in roots)
         lines.extend(["", t("units.show.hint")])
-        await _reply(update, context, "\n".join(lines))
+        await reply_in_chat(update, context, "\n".join(lines))
         return None
     exact = await services.units.by_code(query)
     if exact is not None and officer.covers(exact.id):
@@ -114,20 +108,20 @@ async def units_command(update: Update, context: Context, officer: Officer) -> o
         await _show_unit(update, context, t, found[0])
         return None
     if not found:
-        await _reply(
+        await reply_in_chat(
             update, context, InputError(N_("units.error.not_found"), query=shown(query)).text(t)
         )
         return None
     lines = [t("units.search.title", query=shown(query), count=len(found))]
     lines.extend(_unit_line(t, unit) for unit in found)
-    await _reply(update, context, "\n".join(lines))
+    await reply_in_chat(update, context, "\n".join(lines))
     return None
 
 
 async def import_start(update: Update, context: Context, officer: Officer) -> object:
     """Ask the admin for the CSV file."""
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("units.import.ask", columns=", ".join(COLUMNS)))
+    await reply_in_chat(update, context, t("units.import.ask", columns=", ".join(COLUMNS)))
     return WAIT_FILE
 
 
@@ -140,11 +134,15 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
     if document is None:
         return None
     if document.file_size is not None and document.file_size > MAX_UPLOAD_BYTES:
-        await _reply(update, context, t("units.import.too_big", limit=MAX_UPLOAD_BYTES // 1024))
+        await reply_in_chat(
+            update, context, t("units.import.too_big", limit=MAX_UPLOAD_BYTES // 1024)
+        )
         return None
     data = bytes(await (await document.get_file()).download_as_bytearray())
     if len(data) > MAX_UPLOAD_BYTES:
-        await _reply(update, context, t("units.import.too_big", limit=MAX_UPLOAD_BYTES // 1024))
+        await reply_in_chat(
+            update, context, t("units.import.too_big", limit=MAX_UPLOAD_BYTES // 1024)
+        )
         return None
     plan = await import_units_csv(services.units, data, services.clock.now())
     if not plan.ok:
@@ -156,7 +154,7 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
         if len(plan.errors) > MAX_ERRORS_SHOWN:
             lines.append(t("units.import.more", count=len(plan.errors) - MAX_ERRORS_SHOWN))
         lines.append(t("units.import.again"))
-        await _reply(update, context, "\n".join(lines))
+        await reply_in_chat(update, context, "\n".join(lines))
         return None
     log.info(
         "units imported by admin %s: %d new, %d updated",
@@ -164,7 +162,7 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
         plan.created,
         plan.updated,
     )
-    await _reply(
+    await reply_in_chat(
         update, context, t("units.import.done", created=plan.created, updated=plan.updated)
     )
     return ConversationHandler.END
@@ -173,14 +171,14 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
 async def import_not_a_file(update: Update, context: Context, officer: Officer) -> object:
     """Remind the admin that the import waits for a file."""
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("units.import.not_a_file"))
+    await reply_in_chat(update, context, t("units.import.not_a_file"))
     return None
 
 
 async def import_cancel(update: Update, context: Context) -> int:
     """Stop waiting for the file."""
     t = await services_of(context).translator_for(update)
-    await _reply(update, context, t("units.import.cancelled"))
+    await reply_in_chat(update, context, t("units.import.cancelled"))
     return ConversationHandler.END
 
 
@@ -193,7 +191,7 @@ async def export_units(update: Update, context: Context, officer: Officer) -> ob
         return None
     count = await services.units.count()
     if count == 0:
-        await _reply(update, context, t("units.empty"))
+        await reply_in_chat(update, context, t("units.empty"))
         return None
     text = await export_units_csv(services.units, bom=True)
     stamp = services.clock.now().astimezone(services.settings.zone).strftime("%Y%m%d")

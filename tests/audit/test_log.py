@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from bot.audit import AuditLog, ChainBreak
 from bot.crypto import Keyring
 from bot.db import Database, migrate
-from bot.testing.harness import process_environment
+from bot.testing.harness import run_bot_cli
 
 KEY = b"audit-test-secret-key-0123456789abcdef"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -95,16 +94,9 @@ async def test_entries_filter_and_page(audit: AuditLog) -> None:
 
 
 def test_cli_verify_names_the_edited_row(audit: AuditLog, database_path: Path) -> None:
-    env = process_environment(DATABASE_PATH=str(database_path), SECRET_KEY=KEY.decode())
-
     def verify() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "audit", "verify"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        return run_bot_cli(
+            "audit", "verify", DATABASE_PATH=str(database_path), SECRET_KEY=KEY.decode()
         )
 
     good = verify()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.figures.model import NewFigure
 from bot.figures.numbers import Number
 from bot.figures.periods import parse_period
 from bot.figures.service import FiguresService, Scope
@@ -64,10 +65,8 @@ class Figures:
         assert unit is not None, code
         return unit.id
 
-    async def put(
-        self, key: str, unit: str, period: str, value: Number, *, reason: str | None = None
-    ) -> int:
-        """Record a figure the way an admin would, and return its record id."""
+    async def prepared(self, key: str, unit: str, period: str, value: object) -> NewFigure:
+        """Return a figure checked the way an admin's would be; fail if it has problems."""
         figure = await self.service.prepare(
             indicator=key,
             value=value,
@@ -77,6 +76,13 @@ class Figures:
             today=TODAY,
         )
         assert not isinstance(figure, list), figure
+        return figure
+
+    async def put(
+        self, key: str, unit: str, period: str, value: Number, *, reason: str | None = None
+    ) -> int:
+        """Record a figure the way an admin would, and return its record id."""
+        figure = await self.prepared(key, unit, period, value)
         result = await self.service.record(figure, by="tg:7100001", reason=reason)
         assert result.record_id is not None, result
         return result.record_id

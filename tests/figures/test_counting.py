@@ -102,15 +102,7 @@ async def test_cohort_part_is_answered_with_its_base_and_ratio(figures: Figures)
 
 async def test_cohort_part_larger_than_its_base_is_refused(figures: Figures) -> None:
     await figures.put("drug_users_managed", "KG", "2023", 10)
-    figure = await figures.service.prepare(
-        indicator="drug_users_progressed",
-        value="11",
-        unit="KG",
-        period="2023",
-        scope=Scope.everything(),
-        today=TODAY,
-    )
-    assert not isinstance(figure, list)
+    figure = await figures.prepared("drug_users_progressed", "KG", "2023", "11")
     problem = await figures.service.cohort_problem(figure)
     assert problem is not None
     assert problem.key == "figures.error.cohort_exceeds"
@@ -219,15 +211,7 @@ async def test_a_correction_supersedes_the_record_and_keeps_who_when_why(
     figures: Figures,
 ) -> None:
     first = await figures.put("disputes_mediated", "KG", "2023", 100)
-    figure = await figures.service.prepare(
-        indicator="disputes_mediated",
-        value="120",
-        unit="KG",
-        period="2023",
-        scope=Scope.everything(),
-        today=TODAY,
-    )
-    assert not isinstance(figure, list)
+    figure = await figures.prepared("disputes_mediated", "KG", "2023", "120")
     asked = await figures.service.record(figure, by="tg:7100003")
     assert asked.status == "needs_reason"
     assert await figures.count("SELECT count(*) FROM figures") == 1
@@ -274,15 +258,7 @@ async def test_figure_records_cannot_be_edited_or_deleted(figures: Figures) -> N
 
 async def test_a_stock_is_corrected_by_a_record_for_the_same_date(figures: Figures) -> None:
     await figures.put("models_effective", "KG", "2023", 40)
-    figure = await figures.service.prepare(
-        indicator="models_effective",
-        value="41",
-        unit="KG",
-        period="2023-Q4",
-        scope=Scope.everything(),
-        today=TODAY,
-    )
-    assert not isinstance(figure, list)
+    figure = await figures.prepared("models_effective", "KG", "2023-Q4", "41")
     assert (await figures.service.record(figure, by="tg:1")).status == "needs_reason"
     assert (await figures.service.record(figure, by="tg:1", reason="kiểm tra lại")).status == (
         "corrected"
@@ -405,15 +381,7 @@ async def test_a_figure_recorded_meanwhile_is_read_again_not_duplicated(
         return None if reads == 1 else await real(*args, **kwargs)
 
     monkeypatch.setattr(repo, "current_record", stale_first)
-    figure = await figures.service.prepare(
-        indicator="awards",
-        value="6",
-        unit="KG",
-        period="2023",
-        scope=Scope.everything(),
-        today=TODAY,
-    )
-    assert not isinstance(figure, list)
+    figure = await figures.prepared("awards", "KG", "2023", "6")
     result = await figures.service.record(figure, by="tg:1")
     assert result.status == "needs_reason"
     assert reads == 2

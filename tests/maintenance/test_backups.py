@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,24 +19,12 @@ from bot.maintenance.jobs import JOB_NAME
 from bot.testing.harness import (
     TEST_SECRET,
     BotHarness,
-    process_environment,
+    run_bot_cli,
     settings_for_tests,
 )
 from bot.testing.updates import Person
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
-
-
-def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=process_environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_backups_rotate_and_keep_the_newest(harness: BotHarness, tmp_path: Path) -> None:
@@ -114,28 +100,28 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
 
 
 def test_cli_restore_needs_force_over_an_existing_database(tmp_path: Path) -> None:
-    assert _cli("migrate", cwd=tmp_path).returncode == 0
-    assert _cli("backup", "copy.sqlite3", cwd=tmp_path).returncode == 0
-    refused = _cli("restore", "copy.sqlite3", cwd=tmp_path)
+    assert run_bot_cli("migrate", cwd=tmp_path).returncode == 0
+    assert run_bot_cli("backup", "copy.sqlite3", cwd=tmp_path).returncode == 0
+    refused = run_bot_cli("restore", "copy.sqlite3", cwd=tmp_path)
     assert refused.returncode == 1
     assert "--force" in refused.stdout
-    done = _cli("restore", "copy.sqlite3", "--force", cwd=tmp_path)
+    done = run_bot_cli("restore", "copy.sqlite3", "--force", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "restored copy.sqlite3" in done.stdout
     assert list((tmp_path / "data").glob("tips.sqlite3.before-restore-*"))
 
 
 def test_cli_check_reports_each_verdict(tmp_path: Path) -> None:
-    assert _cli("migrate", cwd=tmp_path).returncode == 0
-    good = _cli("check", cwd=tmp_path, SECRET_KEY=TEST_SECRET)
+    assert run_bot_cli("migrate", cwd=tmp_path).returncode == 0
+    good = run_bot_cli("check", cwd=tmp_path, SECRET_KEY=TEST_SECRET)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "ok   integrity: ok" in good.stdout
     assert "ok   audit chain: 0 rows verified" in good.stdout
-    no_key = _cli("check", cwd=tmp_path)
+    no_key = run_bot_cli("check", cwd=tmp_path)
     assert no_key.returncode == 1
     assert "FAIL audit chain: SECRET_KEY is not set" in no_key.stdout
     with sqlite3.connect(tmp_path / "data" / "tips.sqlite3") as conn:
         conn.execute("DELETE FROM schema_migrations WHERE version = 1")
-    stale = _cli("check", cwd=tmp_path, SECRET_KEY=TEST_SECRET)
+    stale = run_bot_cli("check", cwd=tmp_path, SECRET_KEY=TEST_SECRET)
     assert stale.returncode == 1
     assert "FAIL migrations" in stale.stdout

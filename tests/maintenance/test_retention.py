@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from bot.maintenance.retention import (
     PURGED,
     purge_closed_tips,
 )
-from bot.testing.harness import TEST_SECRET, BotHarness, process_environment
+from bot.testing.harness import TEST_SECRET, BotHarness, run_bot_cli
 from bot.testing.updates import Person
 from bot.tips.repository import stamp
 from tests.tips.flow import Answers, deliver, last_shown, submit, tips_settings
@@ -181,18 +179,6 @@ async def test_retention_zero_keeps_everything(database_path: Path) -> None:
             await purge_closed_tips(services.db, services.keyring, bot.clock.now(), 0)
 
 
-def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=process_environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 async def test_the_purge_command_with_a_dry_run_first(
     database_path: Path, resident: Person, tmp_path: Path
 ) -> None:
@@ -212,27 +198,27 @@ async def test_the_purge_command_with_a_dry_run_first(
         with sqlite3.connect(database_path) as conn:
             return dict(conn.execute("SELECT code, reporter_pseudonym FROM tips").fetchall())
 
-    dry = _cli("purge", "--dry-run", cwd=tmp_path, **env)
+    dry = run_bot_cli("purge", "--dry-run", cwd=tmp_path, **env)
     assert dry.returncode == 0, dry.stderr
     assert "would purge the tipster links and file references of 1 tips" in dry.stdout
     assert "nothing was changed" in dry.stdout
     assert PURGED not in pseudonyms().values()
 
-    done = _cli("purge", cwd=tmp_path, **env)
+    done = run_bot_cli("purge", cwd=tmp_path, **env)
     assert done.returncode == 0, done.stderr
     assert "purged the tipster links and file references of 1 tips" in done.stdout
     after = pseudonyms()
     assert after[long_ago] == PURGED
     assert after[lately] != PURGED
 
-    check = _cli("check", cwd=tmp_path, **env)
+    check = run_bot_cli("check", cwd=tmp_path, **env)
     assert check.returncode == 0, check.stdout
     assert "ok   audit chain: 1 rows verified" in check.stdout
 
-    kept = _cli("purge", cwd=tmp_path, **{**env, "RETENTION_DAYS": "0"})
+    kept = run_bot_cli("purge", cwd=tmp_path, **{**env, "RETENTION_DAYS": "0"})
     assert kept.returncode == 0
     assert "nothing to purge" in kept.stdout
-    no_key = _cli("purge", cwd=tmp_path, DATABASE_PATH=str(database_path))
+    no_key = run_bot_cli("purge", cwd=tmp_path, DATABASE_PATH=str(database_path))
     assert no_key.returncode == 2
     assert "SECRET_KEY" in no_key.stderr
 

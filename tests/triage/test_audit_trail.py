@@ -5,28 +5,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.testing.harness import TEST_SECRET, process_environment
+from bot.testing.harness import TEST_SECRET, run_bot_cli
 from tests.officers.conftest import ADMIN, NEWCOMER, OFFICER_RG
 
 from .conftest import TIPSTER, card, deliver, open_desk, plant, press
 
 
 def _verify(database_path: Path) -> subprocess.CompletedProcess[str]:
-    env = process_environment(DATABASE_PATH=str(database_path), SECRET_KEY=TEST_SECRET)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "audit", "verify"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_bot_cli("audit", "verify", DATABASE_PATH=str(database_path), SECRET_KEY=TEST_SECRET)
 
 
 async def test_officer_actions_are_chained_and_an_edited_row_is_named(

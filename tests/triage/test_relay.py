@@ -7,7 +7,7 @@ import unicodedata
 from datetime import timedelta
 from pathlib import Path
 
-from bot.testing.botapi import ApiCall
+from bot.testing.botapi import ApiCall, SentMessage
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from tests.officers.conftest import DB_ADMIN, OFFICER_RG, RESIDENT
@@ -62,6 +62,15 @@ async def _outbox(harness: BotHarness, kind: str) -> list[dict[str, object]]:
         (kind,),
     )
     return [dict(row) for row in rows]
+
+
+async def _question_delivered(desk: BotHarness) -> SentMessage:
+    """Plant a tip, post its card, and return the officer's question as its tipster got it."""
+    tip = await plant(desk)
+    await card(desk, tip)
+    await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
+    await deliver(desk)
+    return desk.api.last_message(TIPSTER.id)
 
 
 async def test_a_question_and_its_answer_cross_without_either_identity(desk: BotHarness) -> None:
@@ -187,11 +196,7 @@ async def test_a_tipster_who_blocked_the_bot_is_given_up_and_the_officer_told(
 
 
 async def test_only_the_tipster_can_answer_their_question(desk: BotHarness) -> None:
-    tip = await plant(desk)
-    await card(desk, tip)
-    await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
-    await deliver(desk)
-    question = desk.api.last_message(TIPSTER.id)
+    question = await _question_delivered(desk)
     data = question.button_data(REPLY)
     for person in (RESIDENT, OFFICER_RG):
         answer = await press_data(desk, person, question, data)
@@ -207,11 +212,7 @@ async def test_only_the_tipster_can_answer_their_question(desk: BotHarness) -> N
 
 
 async def test_a_tipsters_answer_must_be_text_in_time_and_not_too_long(desk: BotHarness) -> None:
-    tip = await plant(desk)
-    await card(desk, tip)
-    await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
-    await deliver(desk)
-    question = desk.api.last_message(TIPSTER.id)
+    question = await _question_delivered(desk)
     await press(desk, TIPSTER, question, REPLY)
     await desk.send(desk.updates.sticker(TIPSTER))
     assert desk.api.last_message(TIPSTER.id).plain_text == (
@@ -241,11 +242,7 @@ async def test_a_tipsters_answer_must_be_text_in_time_and_not_too_long(desk: Bot
 async def test_a_tipster_writing_a_new_tip_finishes_it_before_answering(
     desk: BotHarness,
 ) -> None:
-    tip = await plant(desk)
-    await card(desk, tip)
-    await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
-    await deliver(desk)
-    question = desk.api.last_message(TIPSTER.id)
+    question = await _question_delivered(desk)
     await desk.say(TIPSTER, "/tip")
     answer = await press_data(desk, TIPSTER, question, question.button_data(REPLY))
     assert answer["show_alert"] is True
@@ -259,11 +256,7 @@ async def test_a_tipster_writing_a_new_tip_finishes_it_before_answering(
 async def test_an_answer_survives_a_restart(database_path: Path) -> None:
     desk = await open_desk(database_path)
     try:
-        tip = await plant(desk)
-        await card(desk, tip)
-        await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
-        await deliver(desk)
-        await press(desk, TIPSTER, desk.api.last_message(TIPSTER.id), REPLY)
+        await press(desk, TIPSTER, await _question_delivered(desk), REPLY)
     finally:
         await desk.stop()
     again = BotHarness(desk.settings, api=desk.api)
@@ -336,11 +329,7 @@ async def test_pressing_ask_on_another_card_switches_the_question_to_that_tip(
 async def test_an_answer_the_officers_chat_refuses_waits_and_is_retried(
     desk: BotHarness,
 ) -> None:
-    tip = await plant(desk)
-    await card(desk, tip)
-    await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
-    await deliver(desk)
-    await press(desk, TIPSTER, desk.api.last_message(TIPSTER.id), REPLY)
+    await press(desk, TIPSTER, await _question_delivered(desk), REPLY)
     desk.api.fail_next("sendMessage", error="403", chat_id=OFFICERS)
     await desk.say(TIPSTER, ANSWER)
     await deliver(desk)

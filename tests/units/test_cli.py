@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.testing.harness import process_environment
+from bot.testing.harness import run_bot_cli
 
 SAMPLE = Path(str(resources.files("bot") / "data" / "kien_giang_units.csv"))
-
-
-def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=process_environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def problems(stderr: str) -> list[str]:
@@ -44,7 +30,7 @@ def test_import_of_a_file_with_a_bad_row_lists_it_and_writes_nothing(tmp_path: P
     lines.append("KG-RG,KG,district,Thành phố Rạch Giá bis,,1,")
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = run_cli("units", "import", str(bad), cwd=tmp_path)
+    result = run_bot_cli("units", "import", str(bad), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout == ""
     assert problems(result.stderr) == [
