@@ -29,6 +29,12 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The benchmarks (BENCHMARKS.md): a table on screen, JSON in bench-results/. BENCH_SIZE=small
+# for a quick run; the data set is generated once per size and kept in bench-results/.
+BENCH_SIZE ?= full
+bench: $(STAMP)
+	$(BIN)/python -m bench --size $(BENCH_SIZE)
+
 # The full load test: 1,000 simulated residents send tips for 60 s to the bot running as its own
 # process, over real HTTP polling (`make test` runs the same test with 40 residents for 10 s).
 load: $(STAMP)

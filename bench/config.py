@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Final
+
+from bot.config import Settings
+from bot.testing.harness import settings_for_tests
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,12 @@ SIZES: Final[dict[str, Size]] = {
         report_repeats=1,
     ),
 }
+
+
+def bot_settings(database: Path, **overrides: Any) -> Settings:
+    """Return the bot's settings for a benchmark: the tests' (no flood limits), no backups.
+
+    The scheduled backup would copy the gigabyte data set a minute into a run, in the bot's
+    own database thread, and land it in data/backups.
+    """
+    return settings_for_tests(database, backup_interval_hours=0, **overrides)

@@ -25,16 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bench.config import Size
+from bench.config import Size, bot_settings
 from bench.dataset import CREATED, unit_records
 from bench.measure import percentile
 from bench.processor import TimedUpdateProcessor
 from bot.db import Database, migrate
 from bot.testing.botapi import InMemoryBotApi
-from bot.testing.harness import TEST_TOKEN, BotHarness, settings_for_tests
+from bot.testing.harness import TEST_TOKEN, BotHarness
 from bot.testing.updates import Person, UpdateBuilder
 from bot.tips.conversation import (
     CB_CATEGORY,
@@ -210,7 +210,7 @@ async def run_bot(size: Size, concurrency: int, folder: Path) -> Run:
     """Run the crowd through the real application on a fresh SQLite file."""
     path = folder / "ingest.sqlite3"
     await _prepare_database(path, size)
-    settings = settings_for_tests(path, officer_chat_id=OFFICERS_CHAT)
+    settings = bot_settings(path, officer_chat_id=OFFICERS_CHAT)
     api = InMemoryBotApi(record_calls=False)
     # The officers' group exists and the bot is in it: tip cards go there through the outbox.
     api.remember_message(
@@ -254,8 +254,38 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(chat.id, "Đã nhận.")
 
 
-async def run_bare(size: Size, concurrency: int) -> Run:
-    """Run the same crowd, same updates, against a bare PTB application that only replies."""
+_PROMPT = "<b>Bước 2/6</b> — Chuyện gì đã xảy ra? Kể ngắn gọn: ai, làm gì, ở đâu, khi nào."
+
+
+async def _mirror(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Make the Bot API calls the tip flow makes for this kind of update, and nothing else.
+
+    A button: answer it, take its keyboard off, ask the next question (three calls). A typed
+    answer: one message, two after /tip and the address (an acknowledgement, then the next
+    question). No database, no sealing, no translations: what Telegram traffic alone costs.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("✅ Xong", callback_data="x")]])
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_reply_markup(reply_markup=None)
+        await context.bot.send_message(chat.id, _PROMPT, parse_mode="HTML", reply_markup=markup)
+        return
+    message = update.effective_message
+    text = message.text if message is not None else ""
+    if text and (text.startswith("/") or text == ADDRESS):
+        await context.bot.send_message(chat.id, "Đã ghi nhận.")
+    await context.bot.send_message(chat.id, _PROMPT, parse_mode="HTML", reply_markup=markup)
+
+
+async def run_bare(size: Size, concurrency: int, *, mirror: bool = False) -> Run:
+    """Run the same crowd, same updates, against a bare PTB application that only replies.
+
+    With `mirror`, the bare application makes the same Bot API calls as the tip flow.
+    """
     api = InMemoryBotApi(record_calls=False)
     processor = TimedUpdateProcessor(concurrency)
     application = (
@@ -266,14 +296,15 @@ async def run_bare(size: Size, concurrency: int) -> Run:
         .concurrent_updates(processor)
         .build()
     )
-    application.add_handler(TypeHandler(Update, _reply))
+    application.add_handler(TypeHandler(Update, _mirror if mirror else _reply))
     mode = _mode(concurrency)
-    run = Run("bare", mode, size.residents, size.residents * size.tips_each)
+    name = "mirror" if mirror else "bare"
+    run = Run(name, mode, size.residents, size.residents * size.tips_each)
     await application.initialize()
     await application.start()
     try:
         driver = Driver(application, api, processor, real_flow=False)
-        await driver.crowd(Run("bare", mode, 1, 1), 1, 1, FIRST_RESIDENT - 1)
+        await driver.crowd(Run(name, mode, 1, 1), 1, 1, FIRST_RESIDENT - 1)
         gc.collect()
         await driver.crowd(run, size.residents, size.tips_each, FIRST_RESIDENT)
     finally:
@@ -294,18 +325,23 @@ async def run_ingest(size: Size, folder: Path, *, rounds: int = 3) -> dict[str, 
     result: dict[str, Any] = {"residents": size.residents, "tips_each": size.tips_each}
     for concurrency in (1, size.concurrency):
         mode = _mode(concurrency)
-        runs: dict[str, list[Run]] = {"bot": [], "bare": []}
+        runs: dict[str, list[Run]] = {"bot": [], "bare": [], "mirror": []}
         for _ in range(rounds):
             runs["bare"].append(await run_bare(size, concurrency))
+            runs["mirror"].append(await run_bare(size, concurrency, mirror=True))
             runs["bot"].append(await run_bot(size, concurrency, folder))
         chosen = {name: _median_run(found) for name, found in runs.items()}
-        ratio = chosen["bot"].updates_per_second / chosen["bare"].updates_per_second
+        speed = {name: run.updates_per_second for name, run in chosen.items()}
         result[mode] = {
-            "bot": chosen["bot"].summary(),
-            "bare": chosen["bare"].summary(),
-            "ratio": round(ratio, 3),
-            "bot_updates_per_second_runs": [round(r.updates_per_second, 1) for r in runs["bot"]],
-            "bare_updates_per_second_runs": [round(r.updates_per_second, 1) for r in runs["bare"]],
+            **{name: run.summary() for name, run in chosen.items()},
+            "ratio": round(speed["bot"] / speed["bare"], 3),
+            # How much of the gap is the flow's Telegram traffic, how much the bot's own work.
+            "mirror_ratio": round(speed["mirror"] / speed["bare"], 3),
+            "bot_to_mirror": round(speed["bot"] / speed["mirror"], 3),
+            "updates_per_second_runs": {
+                name: [round(run.updates_per_second, 1) for run in found]
+                for name, found in runs.items()
+            },
         }
     return result
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bench.config import bot_settings
 from bench.dataset import Dataset
 from bench.measure import percentile
 from bench.queries import ADMINS
 from bot.testing.botapi import InMemoryBotApi
-from bot.testing.harness import BotHarness, settings_for_tests
+from bot.testing.harness import BotHarness
 
 
 class ReportError(AssertionError):
@@ -24,7 +25,7 @@ class ReportError(AssertionError):
 async def run_report(data: Dataset, repeats: int) -> dict[str, Any]:
     """Time /report for the province over the whole data set, `repeats` times after a first."""
     api = InMemoryBotApi(record_calls=False)
-    settings = settings_for_tests(data.path, admin_user_ids=tuple(admin.id for admin in ADMINS))
+    settings = bot_settings(data.path, admin_user_ids=tuple(admin.id for admin in ADMINS))
     harness = BotHarness(settings, api=api)
     await harness.start()
     seconds: list[float] = []

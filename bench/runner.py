@@ -246,7 +246,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append("")
         lines.append(
             f"INGEST  {ingest['residents']} residents x {ingest['tips_each']} tips, "
-            "9 updates a tip (medians of the runs)"
+            "9 updates a tip (medians of the runs); ratio: updates/s over bare's"
         )
         lines.append(
             f"  {'mode':<16}{'app':<6}{'updates/s':>11}{'tips/s':>9}{'p50 ms':>9}"
@@ -255,14 +255,20 @@ def table(results: dict[str, Any]) -> str:
         for mode, figures in ingest.items():
             if not isinstance(figures, dict) or "ratio" not in figures:
                 continue
-            for app in ("bare", "bot"):
+            for app in ("bare", "mirror", "bot"):
                 row = figures[app]
-                ratio = f"{figures['ratio']:.2f}" if app == "bot" else ""
+                ratio = {
+                    "bot": f"{figures['ratio']:.2f}",
+                    "mirror": f"{figures['mirror_ratio']:.2f}",
+                }.get(app, "")
                 lines.append(
                     f"  {mode:<16}{app:<6}{row['updates_per_second']:>11,.0f}"
                     f"{row['tips_per_second']:>9,.1f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}"
                     f"{row.get('send_p95_ms', 0):>10.1f}{ratio:>8}"
                 )
+            lines.append(
+                f"  {'':<16}bot / mirror (the bot's own work): {figures['bot_to_mirror']:.2f}"
+            )
     queries = results.get("queries")
     if queries:
         lines.append("")

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from bot.figures.render import (
     period_text,
     problem_text,
 )
-from bot.figures.report import MAX_RAW_ROWS, chart_png, summary_text, workbook_xlsx
+from bot.figures.report import MAX_RAW_ROWS, RecordRows, chart_png, summary_sheets, summary_text
 from bot.figures.service import (
     FiguresService,
     Problem,
@@ -61,6 +62,7 @@ from bot.figures.service import (
     period_problem,
 )
 from bot.figures.tips_stats import NoTipsTableError, TipsStatsRepository
+from bot.figures.xlsx import Workbook
 from bot.i18n import N_, Translator
 from bot.messaging import reply_in_chat
 from bot.units import Unit
@@ -312,14 +314,12 @@ async def report_command(update: Update, context: Context, officer: Officer) -> 
     assert chat is not None
     service = _service(context)
     answer = await service.answer(parsed.unit.id, parsed.period)
-    by_child = await service.by_child(parsed.unit.id, parsed.period)
-    by_year = await service.by_year(parsed.unit.id, parsed.period)
+    by_child = await service.by_child(parsed.unit.id, parsed.period, whole=answer)
+    by_year = await service.by_year(parsed.unit.id, parsed.period, whole=answer)
     if answer is None or by_child is None or by_year is None:
         await reply_in_chat(update, context, t("figures.error.unknown_unit", code=parsed.unit.code))
         return
     keys = [line.indicator.key for line in answer.lines]
-    # One more than the sheet holds, so the workbook can say it stopped.
-    records = await service.raw_records(parsed.unit.id, parsed.period, keys, limit=MAX_RAW_ROWS + 1)
     await reply_in_chat(update, context, summary_text(t, answer))
     await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
     # Drawing and writing the workbook are CPU work: keep them off the event loop.
@@ -330,15 +330,31 @@ async def report_command(update: Update, context: Context, officer: Officer) -> 
         photo=png,
         caption=t("figures.report.chart_caption", period=period_text(t, parsed.period)),
     )
-    book = await asyncio.to_thread(
-        workbook_xlsx, t, answer, by_child, by_year, records, generated_at=services.clock.now()
-    )
-    await context.bot.send_document(
-        chat.id,
-        document=book,
-        filename=f"{name}.xlsx",
-        caption=t("figures.report.xlsx_caption"),
-    )
+    # The workbook is written into a spooled file (on disk past 8 MB) as the rows come.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    try:
+        book = Workbook(spool)
+        raw = await asyncio.to_thread(
+            summary_sheets, book, t, answer, by_child, by_year, generated_at=services.clock.now()
+        )
+        rows = RecordRows(t, raw)
+        # The records stream from the cursor into the sheet a chunk at a time: one more than
+        # the sheet holds, so it can say it stopped.
+        async for chunk in service.raw_record_chunks(
+            parsed.unit.id, parsed.period, keys, limit=MAX_RAW_ROWS + 1, size=2000
+        ):
+            await asyncio.to_thread(rows.add, chunk)
+        await asyncio.to_thread(book.close)
+        spool.seek(0)
+        # python-telegram-bot reads an upload whole anyway (and cannot name a spooled file).
+        await context.bot.send_document(
+            chat.id,
+            document=spool.read(),
+            filename=f"{name}.xlsx",
+            caption=t("figures.report.xlsx_caption"),
+        )
+    finally:
+        spool.close()
     # Exports are officer actions: the audit log records who took which figures out.
     await services.audit.record(
         at=services.clock.now(),

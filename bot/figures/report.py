@@ -1,29 +1,37 @@
 """The report pack: a summary in the style of the provincial reviews, a PNG chart, an XLSX book.
 
 The chart and the workbook are built from the same `FiguresAnswer` and `Breakdown` objects as
-the text, so the three never disagree. Both are CPU work: handlers run them in a thread.
+the text, so the three never disagree. Both are CPU work: handlers run them in a thread. The
+workbook is written by `bot.figures.xlsx`, its raw sheet streamed from the database cursor in
+chunks (`RecordRows`), so a province's decade of records never sits in memory at once.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from PIL import Image, ImageDraw, ImageFont
 
 from bot.figures.numbers import Number
+from bot.figures.periods import Period
 from bot.figures.render import measure_text, number, percent, period_text, unit_text
 from bot.figures.repository import RawRecord
 from bot.figures.service import Breakdown, FiguresAnswer, Line
+from bot.figures.xlsx import Sheet, Workbook
 from bot.i18n import N_, Translator
 
-if TYPE_CHECKING:
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
 MAX_CHART_PANELS: Final = 8
-# Past this the raw sheet stops with a note; the CLI exports everything.
-MAX_RAW_ROWS: Final = 100_000
+# Past this the raw sheet stops with a note; the CLI exports everything. Each 10,000 rows cost
+# about 0.15 s of a pack that must arrive within 2 s (BENCHMARKS.md); a province's decade has
+# half a million records, which no sheet would make readable anyway.
+MAX_RAW_ROWS: Final = 20_000
 _KIND_KEYS: Final = {"flow": N_("figures.kind.flow"), "stock": N_("figures.kind.stock")}
 _STATUS_KEYS: Final = {
     True: N_("figures.xlsx.status_current"),
@@ -100,60 +108,182 @@ def summary_text(t: Translator, answer: FiguresAnswer) -> str:
 # ---------------------------------------------------------------- chart
 
 
+# The chart is drawn with Pillow, which the bot already carries: matplotlib cost about 30 MB
+# of memory and 0.8 s a chart (1.7 s the first time), most of a report pack's budget.
+_PANEL_WIDTH: Final = 600
+_PANEL_HEIGHT: Final = 320
+_TITLE_HEIGHT: Final = 80
+_BACKGROUND: Final = "white"
+_INK: Final = "#222222"
+_GRID: Final = "#e3e6eb"
+
+
+@lru_cache(maxsize=16)
+def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Return DejaVu Sans (every Vietnamese letter), or Pillow's own font if it is missing."""
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in _font_folders():
+        path = folder / name
+        if path.is_file():
+            return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size)
+
+
+def _font_folders() -> list[Path]:
+    """Return where DejaVu Sans may be: matplotlib's data (not imported), then the system's."""
+    folders: list[Path] = []
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None and spec.origin is not None:
+        folders.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
+    folders.append(Path("/usr/share/fonts/truetype/dejavu"))
+    return folders
+
+
+def _nice_step(top: float, ticks: int = 4) -> float:
+    """Return a round tick step (1, 2, 2.5 or 5 times a power of ten) covering `top`."""
+    if top <= 0:
+        return 1.0
+    raw = top / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * power:
+            return float(factor * power)
+    return float(10 * power)
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: float) -> str:
+    """Shorten a text with an ellipsis until it fits in `width` pixels."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _panel(
+    image: Image.Image,
+    origin: tuple[int, int],
+    t: Translator,
+    line: Line,
+    by_year: Breakdown,
+) -> None:
+    """Draw one indicator's bars by year into the panel at `origin`."""
+    draw = ImageDraw.Draw(image)
+    left, top = origin
+    key = line.indicator.key
+    labels = [label for label, _answer in by_year.rows]
+    values: list[float] = [float(row.value(key) or 0) for _label, row in by_year.rows]
+    colors = [_BAR_COLOR] * len(values)
+    rest = by_year.unattributed.get(key, 0)
+    if rest > 0:
+        labels.append(t.label("figures.chart.unsplit"))
+        values.append(float(rest))
+        colors.append(_UNSPLIT_COLOR)
+    title = line.indicator.name(t.language)
+    if line.ratio is not None:
+        title += t.label("figures.report.ratio", ratio=percent(t, line.ratio))
+    title_font = _font(13)
+    y = top + 8
+    for title_line in _wrapped(title, 62).splitlines()[:2]:
+        width = draw.textlength(title_line, font=title_font)
+        draw.text((left + (_PANEL_WIDTH - width) / 2, y), title_line, font=title_font, fill=_INK)
+        y += 17
+    # The plot area, with room for the value axis on the left and the years below.
+    plot_left, plot_right = left + 78, left + _PANEL_WIDTH - 18
+    plot_top, plot_bottom = top + 58, top + _PANEL_HEIGHT - 38
+    small = _font(10)
+    step = _nice_step(max(values, default=0))
+    steps = max(1, math.ceil(max(values, default=0) / step))
+    scale = (plot_bottom - plot_top) / (steps * step)
+    for tick in range(steps + 1):
+        tick_y = plot_bottom - tick * step * scale
+        draw.line([(plot_left, tick_y), (plot_right, tick_y)], fill=_GRID)
+        label = number(t, tick * step)
+        draw.text(
+            (plot_left - 6 - draw.textlength(label, font=small), tick_y - 6),
+            label,
+            font=small,
+            fill=_INK,
+        )
+    draw.line([(plot_left, plot_top - 4), (plot_left, plot_bottom)], fill=_INK)
+    draw.line([(plot_left, plot_bottom), (plot_right, plot_bottom)], fill=_INK)
+    # The measure, written up the value axis.
+    measure = measure_text(t, line.indicator)
+    measure_font = _font(11)
+    size = (int(draw.textlength(measure, font=measure_font)) + 4, 16)
+    label_image = Image.new("RGB", size, _BACKGROUND)
+    ImageDraw.Draw(label_image).text((2, 1), measure, font=measure_font, fill=_INK)
+    rotated = label_image.rotate(90, expand=True)
+    image.paste(rotated, (left + 4, int((plot_top + plot_bottom - rotated.height) / 2)))
+    if not values:
+        return
+    slot = (plot_right - plot_left) / len(values)
+    bar_width = slot * 0.7
+    for index, (label, value, color) in enumerate(zip(labels, values, colors, strict=True)):
+        center = plot_left + slot * (index + 0.5)
+        bar_top = plot_bottom - value * scale
+        if value > 0:
+            draw.rectangle(
+                [(center - bar_width / 2, bar_top), (center + bar_width / 2, plot_bottom - 1)],
+                fill=color,
+            )
+            if len(values) <= 12:
+                text = _fit(draw, number(t, value), small, slot)
+                draw.text(
+                    (center - draw.textlength(text, font=small) / 2, bar_top - 14),
+                    text,
+                    font=small,
+                    fill=_INK,
+                )
+        text = _fit(draw, label, small, slot - 2)
+        draw.text(
+            (center - draw.textlength(text, font=small) / 2, plot_bottom + 6),
+            text,
+            font=small,
+            fill=_INK,
+        )
+
+
 def chart_png(t: Translator, answer: FiguresAnswer, by_year: Breakdown) -> bytes:
     """Draw the main indicators by year as small multiples and return the PNG bytes."""
-    # Imported late and without pyplot: no GUI backend, no global state, safe in a thread.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
-
     lines = [line for line in main_lines(answer) if line.indicator.kind in ("flow", "stock")]
     lines = lines[:MAX_CHART_PANELS]
     columns = 2 if len(lines) > 1 else 1
     rows = max(1, math.ceil(len(lines) / columns))
-    figure = Figure(figsize=(6.0 * columns, 3.2 * rows + 0.8), dpi=100)
-    FigureCanvasAgg(figure)
-    figure.suptitle(
-        t.label(
-            "figures.chart.title",
-            unit=answer.root.name(t.language),
-            period=period_text(t, answer.period),
-        ),
-        fontsize=13,
+    image = Image.new(
+        "RGB", (_PANEL_WIDTH * columns, _PANEL_HEIGHT * rows + _TITLE_HEIGHT), _BACKGROUND
     )
-    formatter = FuncFormatter(lambda value, _position: number(t, value))
+    draw = ImageDraw.Draw(image)
+    title = t.label(
+        "figures.chart.title",
+        unit=answer.root.name(t.language),
+        period=period_text(t, answer.period),
+    )
+    title_font = _font(18, bold=True)
+    title = _fit(draw, title, title_font, image.width - 20)
+    draw.text(
+        ((image.width - draw.textlength(title, font=title_font)) / 2, 24),
+        title,
+        font=title_font,
+        fill=_INK,
+    )
     if not lines:
-        axes = figure.add_subplot(1, 1, 1)
-        axes.axis("off")
-        axes.text(0.5, 0.5, t.label("figures.chart.empty"), ha="center", va="center")
-    for index, line in enumerate(lines, start=1):
-        axes = figure.add_subplot(rows, columns, index)
-        key = line.indicator.key
-        labels = [label for label, _answer in by_year.rows]
-        values: list[float] = [float(row.value(key) or 0) for _label, row in by_year.rows]
-        colors = [_BAR_COLOR] * len(values)
-        rest = by_year.unattributed.get(key, 0)
-        if rest > 0:
-            labels.append(t.label("figures.chart.unsplit"))
-            values.append(float(rest))
-            colors.append(_UNSPLIT_COLOR)
-        positions = list(range(len(values)))
-        bars = axes.bar(positions, values, color=colors)
-        if len(values) <= 12:
-            axes.bar_label(bars, labels=[number(t, v) if v else "" for v in values], fontsize=7)
-        axes.set_xticks(positions)
-        axes.set_xticklabels(labels, rotation=45 if len(labels) > 6 else 0, fontsize=8)
-        axes.yaxis.set_major_formatter(formatter)
-        title = line.indicator.name(t.language)
-        if line.ratio is not None:
-            title += t.label("figures.report.ratio", ratio=percent(t, line.ratio))
-        axes.set_title(_wrapped(title), fontsize=9)
-        axes.set_ylabel(measure_text(t, line.indicator), fontsize=8)
-        axes.spines["top"].set_visible(False)
-        axes.spines["right"].set_visible(False)
-    figure.tight_layout(rect=(0, 0, 1, 0.95))
+        empty = t.label("figures.chart.empty")
+        font = _font(14)
+        draw.text(
+            ((image.width - draw.textlength(empty, font=font)) / 2, image.height / 2),
+            empty,
+            font=font,
+            fill=_INK,
+        )
+    for index, line in enumerate(lines):
+        origin = (
+            (index % columns) * _PANEL_WIDTH,
+            _TITLE_HEIGHT + (index // columns) * _PANEL_HEIGHT,
+        )
+        _panel(image, origin, t, line, by_year)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
 
 
@@ -172,21 +302,6 @@ def _wrapped(text: str, width: int = 48) -> str:
 # ---------------------------------------------------------------- workbook
 
 
-def _append(sheet: WriteOnlyWorksheet, values: Sequence[Any], *, bold: bool = False) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cells: list[Any] = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            cell.number_format = "#,##0" if float(value).is_integer() else "#,##0.00"
-        if bold:
-            cell.font = Font(bold=True)
-        cells.append(cell)
-    sheet.append(cells)
-
-
 def _as_of(line: Line) -> str:
     outcome = line.outcome
     if line.indicator.kind != "stock" or outcome.last_as_of is None:
@@ -195,30 +310,26 @@ def _as_of(line: Line) -> str:
     return f"{last[:4]}-{last[4:6]}-{last[6:]}"
 
 
-def workbook_xlsx(
+def summary_sheets(
+    book: Workbook,
     t: Translator,
     answer: FiguresAnswer,
     by_child: Breakdown,
     by_year: Breakdown,
-    records: Sequence[RawRecord],
     *,
     generated_at: datetime,
-) -> bytes:
-    """Build the report workbook: totals, by unit, by year and the raw records."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
+) -> Sheet:
+    """Write the totals, by unit and by year sheets; start the raw sheet and return it."""
     lines = [line for line in answer.lines if line.outcome.has_data]
 
-    totals = workbook.create_sheet(t.label("figures.xlsx.sheet_totals"))
-    _append(totals, [t.label("figures.xlsx.title")], bold=True)
-    _append(totals, [t.label("figures.xlsx.unit"), unit_text(t, answer.root)])
-    _append(totals, [t.label("figures.xlsx.period"), period_text(t, answer.period)])
-    _append(totals, [t.label("figures.xlsx.period_code"), answer.period.label()])
-    _append(totals, [t.label("figures.xlsx.generated"), generated_at.isoformat(timespec="seconds")])
-    _append(totals, [])
-    _append(
-        totals,
+    totals = book.sheet(t.label("figures.xlsx.sheet_totals"))
+    totals.append([t.label("figures.xlsx.title")], bold=True)
+    totals.append([t.label("figures.xlsx.unit"), unit_text(t, answer.root)])
+    totals.append([t.label("figures.xlsx.period"), period_text(t, answer.period)])
+    totals.append([t.label("figures.xlsx.period_code"), answer.period.label()])
+    totals.append([t.label("figures.xlsx.generated"), generated_at.isoformat(timespec="seconds")])
+    totals.append([])
+    totals.append(
         [
             t.label("figures.xlsx.col_key"),
             t.label("figures.xlsx.col_indicator"),
@@ -233,8 +344,7 @@ def workbook_xlsx(
     )
     for line in lines:
         ratio: float | str = round(line.ratio * 100, 1) if line.ratio is not None else ""
-        _append(
-            totals,
+        totals.append(
             [
                 line.indicator.key,
                 line.indicator.name(t.language),
@@ -247,18 +357,16 @@ def workbook_xlsx(
             ],
         )
     if answer.missing:
-        _append(totals, [])
-        _append(
-            totals,
+        totals.append([])
+        totals.append(
             [t.label("figures.xlsx.missing"), ", ".join(unit_text(t, n) for n in answer.missing)],
         )
 
     keys = [line.indicator.key for line in lines]
     headers = [line.indicator.name(t.language) for line in lines]
 
-    by_unit = workbook.create_sheet(t.label("figures.xlsx.sheet_units"))
-    _append(
-        by_unit,
+    by_unit = book.sheet(t.label("figures.xlsx.sheet_units"))
+    by_unit.append(
         [t.label("figures.xlsx.col_unit_code"), t.label("figures.xlsx.col_unit"), *headers],
         bold=True,
     )
@@ -272,27 +380,25 @@ def workbook_xlsx(
             if own
             else row.root.name(t.language)
         )
-        _append(by_unit, [label, name, *values])
+        by_unit.append([label, name, *values])
 
-    by_years = workbook.create_sheet(t.label("figures.xlsx.sheet_years"))
-    _append(by_years, [t.label("figures.xlsx.col_year"), *headers], bold=True)
+    by_years = book.sheet(t.label("figures.xlsx.sheet_years"))
+    by_years.append([t.label("figures.xlsx.col_year"), *headers], bold=True)
     for label, row in by_year.rows:
         year_values: list[Number | str] = [
             "" if (value := row.value(key)) is None else value for key in keys
         ]
-        _append(by_years, [int(label), *year_values])
+        by_years.append([int(label), *year_values])
     if by_year.unattributed:
-        _append(
-            by_years,
+        by_years.append(
             [
                 t.label("figures.xlsx.difference"),
                 *[by_year.unattributed.get(key, "") for key in keys],
             ],
         )
 
-    raw = workbook.create_sheet(t.label("figures.xlsx.sheet_records"))
-    _append(
-        raw,
+    raw = book.sheet(t.label("figures.xlsx.sheet_records"))
+    raw.append(
         [
             "id",
             t.label("figures.xlsx.col_key"),
@@ -309,27 +415,76 @@ def workbook_xlsx(
         ],
         bold=True,
     )
-    for count, record in enumerate(records):
-        if count >= MAX_RAW_ROWS:
-            _append(raw, [t.label("figures.xlsx.truncated", limit=t.number(MAX_RAW_ROWS))])
-            break
-        _append(
-            raw,
-            [
+    return raw
+
+
+class RecordRows:
+    """The raw sheet's rows, added chunk by chunk, stopping with a note at MAX_RAW_ROWS."""
+
+    def __init__(self, t: Translator, sheet: Sheet) -> None:
+        self.t = t
+        self.sheet = sheet
+        self.count = 0
+        self.stopped = False
+        self._status = {
+            True: t.label(_STATUS_KEYS[True]),
+            False: t.label(_STATUS_KEYS[False]),
+        }
+
+    def add(self, records: Iterable[RawRecord]) -> None:
+        """Write records until the cap; past it, write the note once and ignore the rest."""
+        if not self.stopped:
+            self.sheet.extend(self._rows(records))
+            self._note_the_stop()
+
+    def _note_the_stop(self) -> None:
+        if self.stopped:
+            limit = self.t.number(MAX_RAW_ROWS)
+            self.sheet.append([self.t.label("figures.xlsx.truncated", limit=limit)])
+
+    def _rows(self, records: Iterable[RawRecord]) -> Iterator[list[Any]]:
+        """Yield the cells of each record, one row at a time, up to the cap."""
+        limit = MAX_RAW_ROWS
+        status = self._status
+        for record in records:
+            if self.count >= limit:
+                self.stopped = True
+                return
+            self.count += 1
+            yield [
                 record.id,
                 record.indicator_key,
                 record.unit_code,
-                record.period.label(),
+                period_label(record.period),
                 record.value,
-                t.label(_STATUS_KEYS[record.superseded_at is None]),
+                status[record.superseded_at is None],
                 record.recorded_by,
                 record.recorded_at,
                 record.source,
-                record.supersedes_id if record.supersedes_id is not None else "",
-                record.reason or "",
-                record.superseded_at or "",
-            ],
-        )
+                record.supersedes_id,
+                record.reason,
+                record.superseded_at,
+            ]
+
+
+@lru_cache(maxsize=4096)
+def period_label(period: Period) -> str:
+    """Return a period's label; the raw sheet repeats the same few thousand periods."""
+    return period.label()
+
+
+def workbook_xlsx(
+    t: Translator,
+    answer: FiguresAnswer,
+    by_child: Breakdown,
+    by_year: Breakdown,
+    records: Iterable[RawRecord],
+    *,
+    generated_at: datetime,
+) -> bytes:
+    """Build the report workbook: totals, by unit, by year and the raw records."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with Workbook(buffer) as book:
+        raw = summary_sheets(book, t, answer, by_child, by_year, generated_at=generated_at)
+        RecordRows(t, raw).add(records)
     return buffer.getvalue()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from bot.db import Database
 from bot.figures.model import Indicator, Kind
@@ -48,7 +49,9 @@ def _number(value: object) -> Number:
     raise TypeError(f"not a number in the figures table: {value!r}")
 
 
-async def fetch_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+async def fetch_rows(
+    db: Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+) -> list[sqlite3.Row]:
     """Return every row of a query in one hand-off to the database thread.
 
     `Database.fetch_all` opens a cursor, fetches, then closes it: three hand-offs to aiosqlite's
@@ -61,6 +64,16 @@ async def fetch_first(db: Database, sql: str, params: Sequence[Any] = ()) -> sql
     """Return the first row of a query (one hand-off, see `fetch_rows`), or None."""
     rows = await fetch_rows(db, sql, params)
     return rows[0] if rows else None
+
+
+# Rows fetched from the database thread at once when records are streamed.
+RAW_CHUNK = 2000
+
+
+@lru_cache(maxsize=4096)
+def _period(start_key: int, end_key: int) -> Period:
+    """Return the period of two day keys; records repeat a few thousand periods at most."""
+    return Period.from_keys(start_key, end_key)
 
 
 def _ids(values: Iterable[int]) -> str:
@@ -92,9 +105,8 @@ class CurrentRecord:
     source: str
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    """One stored record as the report's raw sheet lists it."""
+class RawRecord(NamedTuple):
+    """One stored record as the report's raw sheet lists it (a tuple: reports stream many)."""
 
     id: int
     indicator_key: str
@@ -468,22 +480,22 @@ class FiguresRepository:
         rows = await fetch_rows(
             self._db,
             """
-            WITH series AS (
-                SELECT indicator_id, unit_id, last_id, last_start, last_end, last_value
-                FROM figure_series
-                WHERE indicator_id IN (SELECT value FROM json_each(?))
-                  AND unit_id IN (SELECT value FROM json_each(?))
-            ),
-            earlier AS (
+            WITH earlier AS (
                 SELECT series.indicator_id, series.unit_id,
                        (SELECT max(f.end_day) FROM figures AS f INDEXED BY figures_current
                         WHERE f.indicator_id = series.indicator_id
                           AND f.unit_id = series.unit_id
-                          AND f.superseded_at IS NULL AND f.end_day <= ?) AS end_day
-                FROM series WHERE series.last_end > ?
+                          AND f.superseded_at IS NULL AND f.end_day <= :end) AS end_day
+                FROM figure_series AS series
+                WHERE series.indicator_id IN (SELECT value FROM json_each(:indicators))
+                  AND series.unit_id IN (SELECT value FROM json_each(:units))
+                  AND series.last_end > :end
             )
             SELECT indicator_id, unit_id, last_id, last_start, last_end, last_value
-            FROM series WHERE last_end <= ?
+            FROM figure_series
+            WHERE indicator_id IN (SELECT value FROM json_each(:indicators))
+              AND unit_id IN (SELECT value FROM json_each(:units))
+              AND last_end <= :end
             UNION ALL
             SELECT earlier.indicator_id, earlier.unit_id, f.id, f.start_day, f.end_day, f.value
             FROM earlier
@@ -491,7 +503,7 @@ class FiguresRepository:
               ON f.indicator_id = earlier.indicator_id AND f.unit_id = earlier.unit_id
              AND f.end_day = earlier.end_day AND f.superseded_at IS NULL
             """,
-            (_ids(indicator_ids), _ids(unit_ids), end_key, end_key, end_key),
+            {"indicators": _ids(indicator_ids), "units": _ids(unit_ids), "end": end_key},
         )
         latest: dict[tuple[int, int], tuple[int, StockValue]] = {}
         for indicator_id, unit_id, record_id, start, end, value in rows:
@@ -528,12 +540,14 @@ class FiguresRepository:
             """,
             (_ids(unit_ids), _ids(indicator_ids), period.start_key, period.end_key, limit),
         ) as cursor:
+            # Fewer, larger hand-offs to the database thread than aiosqlite's 64 rows.
+            cursor.iter_chunk_size = RAW_CHUNK
             async for row in cursor:
                 yield RawRecord(
                     id=int(row[0]),
                     indicator_key=str(row[1]),
                     unit_code=str(row[2]),
-                    period=Period.from_keys(int(row[3]), int(row[4])),
+                    period=_period(int(row[3]), int(row[4])),
                     value=_number(row[5]),
                     recorded_by=str(row[6]),
                     recorded_at=str(row[7]),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from bot.figures.numbers import Number
 from bot.i18n import Language
@@ -85,14 +85,27 @@ class Subtree:
         """Return the direct children of a unit."""
         return list(self._children.get(unit_id, []))
 
+    def below(self, unit_id: int) -> Subtree:
+        """Return the subtree of one unit of this one (its nodes, parents first)."""
+        return Subtree(
+            [
+                node
+                for node in self.nodes.values()
+                if node.id == unit_id or unit_id in self._ancestors.get(node.id, ())
+            ]
+        )
+
     def ordered(self, unit_ids: Iterable[int]) -> list[int]:
         """Return the given units parents-first (the subtree's order)."""
         wanted = set(unit_ids)
         return [unit_id for unit_id in self.nodes if unit_id in wanted]
 
 
-@dataclass(frozen=True)
-class Span:
+# The three below are NamedTuples rather than frozen dataclasses: a province's answer makes
+# thousands of them, and a frozen dataclass costs a setattr call per field to build.
+
+
+class Span(NamedTuple):
     """One record's period (YYYYMMDD keys) and value."""
 
     id: int
@@ -101,8 +114,7 @@ class Span:
     value: Number
 
 
-@dataclass(frozen=True)
-class SeriesAggregate:
+class SeriesAggregate(NamedTuple):
     """What SQL summed for one (indicator, unit) over the period."""
 
     unit_id: int
@@ -115,8 +127,7 @@ class SeriesAggregate:
     partial_last: int | None = None
 
 
-@dataclass(frozen=True)
-class StockValue:
+class StockValue(NamedTuple):
     """A unit's latest stock record at or before the period's end."""
 
     unit_id: int
@@ -274,18 +285,22 @@ def resolve_stock(tree: Subtree, latest: Mapping[int, StockValue]) -> Outcome:
     """Count a stock: each unit's latest value, the highest reporting unit of a branch winning."""
     outcome = Outcome()
     excluded = _Exclusions()
+    ancestors = tree.ancestors
+    total: Number = 0
+    ends: list[int] = []
     for unit_id in tree.ordered(latest):
         value = latest[unit_id]
-        reporting = [ancestor for ancestor in tree.ancestors(unit_id) if ancestor in latest]
+        reporting = [ancestor for ancestor in ancestors(unit_id) if ancestor in latest]
         if reporting:
             excluded.add(unit_id, "ancestor", reporting[-1], value.start, value.end, value.value)
             continue
-        outcome.total += value.value
-        outcome.records += 1
+        total += value.value
+        ends.append(value.end)
         outcome.units.add(unit_id)
-        first, last = outcome.first_as_of, outcome.last_as_of
-        outcome.first_as_of = value.end if first is None else min(first, value.end)
-        outcome.last_as_of = value.end if last is None else max(last, value.end)
+    outcome.total = total
+    outcome.records = len(ends)
+    if ends:
+        outcome.first_as_of, outcome.last_as_of = min(ends), max(ends)
     outcome.exclusions = _sorted_exclusions(tree, excluded)
     return outcome
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -593,6 +593,12 @@ class FiguresService:
             return None
         if only_root:
             tree = Subtree([tree.root])
+        return await self.answer_for(tree, period, indicator_keys)
+
+    async def answer_for(
+        self, tree: Subtree, period: Period, indicator_keys: Iterable[str] = ()
+    ) -> FiguresAnswer:
+        """Count the figures of a subtree already read (breakdowns read the tree once)."""
         catalog = await self.catalog()
         wanted = [catalog.by_key[key] for key in indicator_keys if key in catalog.by_key]
         explicit = bool(wanted)
@@ -612,18 +618,25 @@ class FiguresService:
         flow_ids = [key for key, indicator in extended.items() if indicator.kind == "flow"]
         sums, flagged = await self.repo.aggregate(flow_ids, unit_ids, period)
         for indicator_id, aggregate in sums:
-            aggregates.setdefault(indicator_id, {})[aggregate.unit_id] = aggregate
-            reported.add(aggregate.unit_id)
+            found = aggregates.get(indicator_id)
+            if found is None:
+                found = aggregates[indicator_id] = {}
+            found[aggregate.unit_id] = aggregate
+        reported.update(aggregate.unit_id for _indicator, aggregate in sums)
         for indicator_id, unit_id in flagged:
             overlapping.setdefault(indicator_id, set()).add(unit_id)
         stock_ids = [key for key, indicator in extended.items() if indicator.kind == "stock"]
         latest: dict[int, dict[int, StockValue]] = {}
         if stock_ids:
+            start_key = period.start_key
             for indicator_id, value in await self.repo.latest_stocks(
                 stock_ids, unit_ids, period.end_key
             ):
-                latest.setdefault(indicator_id, {})[value.unit_id] = value
-                if value.end >= period.start_key:
+                values = latest.get(indicator_id)
+                if values is None:
+                    values = latest[indicator_id] = {}
+                values[value.unit_id] = value
+                if value.end >= start_key:
                     # A stock value dated inside the period counts as reporting in it.
                     reported.add(value.unit_id)
         outcomes: dict[int, Outcome] = {}
@@ -641,36 +654,52 @@ class FiguresService:
         return FiguresAnswer(tree, period, lines, missing, reported)
 
     async def by_child(
-        self, unit_id: int, period: Period, indicator_keys: Sequence[str] = ()
+        self,
+        unit_id: int,
+        period: Period,
+        indicator_keys: Sequence[str] = (),
+        *,
+        whole: FiguresAnswer | None = None,
     ) -> Breakdown | None:
-        """Split an answer by the unit's direct children, plus the unit's own records."""
-        whole = await self.answer(unit_id, period, indicator_keys)
+        """Split an answer by the unit's direct children, plus the unit's own records.
+
+        `whole` is the unit's answer over the period, when the caller has it already.
+        """
+        if whole is None:
+            whole = await self.answer(unit_id, period, indicator_keys)
         if whole is None:
             return None
         keys = list(indicator_keys) or [line.indicator.key for line in whole.lines]
         rows: list[tuple[str, FiguresAnswer]] = []
-        own = await self.answer(unit_id, period, keys, only_root=True)
-        if own is not None and any(line.outcome.has_data for line in own.lines):
+        own = await self.answer_for(Subtree([whole.tree.root]), period, keys)
+        if any(line.outcome.has_data for line in own.lines):
             rows.append((whole.root.code, own))
         for child_id in whole.tree.children(whole.root.id):
-            child = await self.answer(child_id, period, keys)
-            if child is not None:
-                rows.append((whole.tree.nodes[child_id].code, child))
+            child = await self.answer_for(whole.tree.below(child_id), period, keys)
+            rows.append((whole.tree.nodes[child_id].code, child))
         return Breakdown(rows, {})
 
     async def by_year(
-        self, unit_id: int, period: Period, indicator_keys: Sequence[str] = ()
+        self,
+        unit_id: int,
+        period: Period,
+        indicator_keys: Sequence[str] = (),
+        *,
+        whole: FiguresAnswer | None = None,
     ) -> Breakdown | None:
-        """Split an answer by calendar year; say how much of each flow no single year holds."""
-        whole = await self.answer(unit_id, period, indicator_keys)
+        """Split an answer by calendar year; say how much of each flow no single year holds.
+
+        `whole` is the unit's answer over the period, when the caller has it already.
+        """
+        if whole is None:
+            whole = await self.answer(unit_id, period, indicator_keys)
         if whole is None:
             return None
         keys = list(indicator_keys) or [line.indicator.key for line in whole.lines]
         rows: list[tuple[str, FiguresAnswer]] = []
         for part in period.year_parts():
-            answer = await self.answer(unit_id, part, keys)
-            if answer is not None:
-                rows.append((str(part.start.year), answer))
+            answer = await self.answer_for(whole.tree, part, keys)
+            rows.append((str(part.start.year), answer))
         unattributed: dict[str, Number] = {}
         for line in whole.lines:
             if line.indicator.kind != "flow" or not line.outcome.has_data:
@@ -680,6 +709,32 @@ class FiguresService:
             if rest:
                 unattributed[line.indicator.key] = rest
         return Breakdown(rows, unattributed)
+
+    async def raw_record_chunks(
+        self,
+        unit_id: int,
+        period: Period,
+        indicator_keys: Sequence[str] = (),
+        *,
+        limit: int = -1,
+        size: int = 5000,
+    ) -> AsyncIterator[list[RawRecord]]:
+        """Yield the records of `raw_records` in lists of `size`, straight from the cursor."""
+        tree = await self.repo.subtree(unit_id)
+        if tree is None:
+            return
+        catalog = await self.catalog()
+        ids = [catalog.by_key[key].id for key in indicator_keys if key in catalog.by_key] or [
+            indicator.id for indicator in catalog.all
+        ]
+        chunk: list[RawRecord] = []
+        async for record in self.repo.raw_records(list(tree.nodes), period, ids, limit=limit):
+            chunk.append(record)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     async def raw_records(
         self,
