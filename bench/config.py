@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from bot.application import freeze_startup_heap
 from bot.config import Settings
-from bot.testing.harness import settings_for_tests
+from bot.testing.harness import BotHarness, settings_for_tests
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,16 @@ class Size:
     report_repeats: int
 
 
+# The bot's own default (CONCURRENT_UPDATES): the benchmark measures what production runs.
+PRODUCTION_CONCURRENCY: Final[int] = Settings.model_fields["concurrent_updates"].default
+
 SIZES: Final[dict[str, Size]] = {
     "full": Size(
         name="full",
         data=DataSize(tips=1_000_000, figures=500_000),
         residents=200,
         tips_each=3,
-        concurrency=64,
+        concurrency=PRODUCTION_CONCURRENCY,
         ingest_rounds=3,
         repeats=30,
         report_repeats=5,
@@ -61,7 +66,7 @@ SIZES: Final[dict[str, Size]] = {
         data=DataSize(tips=100_000, figures=50_000),
         residents=100,
         tips_each=2,
-        concurrency=64,
+        concurrency=PRODUCTION_CONCURRENCY,
         ingest_rounds=3,
         repeats=15,
         report_repeats=3,
@@ -87,3 +92,18 @@ def bot_settings(database: Path, **overrides: Any) -> Settings:
     own database thread, and land it in data/backups.
     """
     return settings_for_tests(database, backup_interval_hours=0, **overrides)
+
+
+async def start_as_in_production(harness: BotHarness) -> None:
+    """Start the bot as `python -m bot run` does (its start-up heap frozen)."""
+    harness.app.startup_hooks.append(freeze_startup_heap)
+    await harness.start()
+
+
+async def stop_as_in_production(harness: BotHarness) -> None:
+    """Stop the bot and unfreeze the heap, so the next application of this run starts clean."""
+    try:
+        await harness.stop()
+    finally:
+        gc.unfreeze()
+        gc.collect()

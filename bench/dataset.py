@@ -139,7 +139,9 @@ class Dataset:
     # The busiest district and its busiest commune: the worst case of their levels.
     district: str
     commune: str
+    # How long generating it took, and whether this run found it already made.
     generated_seconds: float | None
+    cached: bool = False
 
     @property
     def year(self) -> str:
@@ -169,7 +171,15 @@ def dataset(size: DataSize, folder: Path) -> Dataset:
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        return Dataset(path, size, meta["province"], meta["district"], meta["commune"], None)
+        return Dataset(
+            path,
+            size,
+            meta["province"],
+            meta["district"],
+            meta["commune"],
+            meta.get("seconds"),
+            True,
+        )
     started = time.perf_counter()
     partial = path.with_name(path.name + ".partial")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
@@ -181,7 +191,7 @@ def dataset(size: DataSize, folder: Path) -> Dataset:
     meta = {"province": "KG", "district": district, "commune": commune, "seconds": elapsed}
     meta_path.write_text(json.dumps(meta, indent=2))
     log.info("generated %s in %.1f s", path, elapsed)
-    return Dataset(path, size, "KG", district, commune, elapsed)
+    return Dataset(path, size, "KG", district, commune, elapsed, False)
 
 
 # ---------------------------------------------------------------- units

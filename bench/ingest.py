@@ -21,14 +21,14 @@ import logging
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bench.config import Size, bot_settings
+from bench.config import Size, bot_settings, start_as_in_production, stop_as_in_production
 from bench.dataset import CREATED, unit_records
 from bench.measure import percentile
 from bench.processor import TimedUpdateProcessor
@@ -67,6 +67,10 @@ TIP_STEPS: tuple[tuple[str, str], ...] = (
     ("press", CB_SEND),
 )
 SEND_STEP = len(TIP_STEPS) - 1
+# The round-trip case runs a tenth of the crowd: one at a time, it waits out every call.
+ROUND_TRIP_CROWD = 10
+# A Bot API round trip from a server in Vietnam to Telegram's data centre: tens of ms at best.
+ROUND_TRIP_SECONDS = 0.05
 
 
 class IngestError(RuntimeError):
@@ -206,12 +210,12 @@ async def _prepare_database(path: Path, size: Size) -> None:
         await db.close()
 
 
-async def run_bot(size: Size, concurrency: int, folder: Path) -> Run:
+async def run_bot(size: Size, concurrency: int, folder: Path, round_trip: float = 0.0) -> Run:
     """Run the crowd through the real application on a fresh SQLite file."""
     path = folder / "ingest.sqlite3"
     await _prepare_database(path, size)
     settings = bot_settings(path, officer_chat_id=OFFICERS_CHAT)
-    api = InMemoryBotApi(record_calls=False)
+    api = InMemoryBotApi(record_calls=False, round_trip=round_trip)
     # The officers' group exists and the bot is in it: tip cards go there through the outbox.
     api.remember_message(
         {
@@ -223,12 +227,12 @@ async def run_bot(size: Size, concurrency: int, folder: Path) -> Run:
     )
     harness = BotHarness(settings, api=api)
     processor = TimedUpdateProcessor(concurrency)
-    # build_application leaves PTB's default processor (one update at a time); the benchmark
-    # swaps in its own before start-up, so it can time updates and try concurrency.
+    # The benchmark swaps in its own processor before start-up (the bot's own, timed), so it
+    # can time updates and compare one-at-a-time with CONCURRENT_UPDATES.
     harness.app._update_processor = processor
     mode = _mode(concurrency)
     run = Run("bot", mode, size.residents, size.residents * size.tips_each)
-    await harness.start()
+    await start_as_in_production(harness)
     try:
         driver = Driver(harness.app, api, processor, real_flow=True)
         # Warm-up: one resident, untimed (first calls import and compile lazily).
@@ -243,7 +247,7 @@ async def run_bot(size: Size, concurrency: int, folder: Path) -> Run:
         if made != run.tips + 1:
             raise IngestError(f"expected {run.tips + 1} tips in the database, found {made}")
     finally:
-        await harness.stop()
+        await stop_as_in_production(harness)
     return run
 
 
@@ -281,12 +285,14 @@ async def _mirror(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_message(chat.id, _PROMPT, parse_mode="HTML", reply_markup=markup)
 
 
-async def run_bare(size: Size, concurrency: int, *, mirror: bool = False) -> Run:
+async def run_bare(
+    size: Size, concurrency: int, *, mirror: bool = False, round_trip: float = 0.0
+) -> Run:
     """Run the same crowd, same updates, against a bare PTB application that only replies.
 
     With `mirror`, the bare application makes the same Bot API calls as the tip flow.
     """
-    api = InMemoryBotApi(record_calls=False)
+    api = InMemoryBotApi(record_calls=False, round_trip=round_trip)
     processor = TimedUpdateProcessor(concurrency)
     application = (
         ApplicationBuilder()
@@ -342,6 +348,30 @@ async def run_ingest(size: Size, folder: Path, *, rounds: int = 3) -> dict[str, 
                 name: [round(run.updates_per_second, 1) for run in found]
                 for name, found in runs.items()
             },
+        }
+    result["round_trips"] = await run_round_trips(size, folder, ROUND_TRIP_SECONDS)
+    return result
+
+
+async def run_round_trips(size: Size, folder: Path, round_trip: float) -> dict[str, Any]:
+    """Measure a smaller crowd when every Bot API call takes `round_trip` seconds.
+
+    With real Telegram each call is a network round trip: this is where handling updates one
+    at a time queues residents behind each other, and where CONCURRENT_UPDATES pays.
+    """
+    crowd = replace(size, residents=max(2, size.residents // ROUND_TRIP_CROWD), tips_each=1)
+    result: dict[str, Any] = {
+        "round_trip_ms": round(round_trip * 1000),
+        "residents": crowd.residents,
+        "tips_each": crowd.tips_each,
+    }
+    for concurrency in (1, size.concurrency):
+        bot = await run_bot(crowd, concurrency, folder, round_trip)
+        bare = await run_bare(crowd, concurrency, round_trip=round_trip)
+        result[_mode(concurrency)] = {
+            "bot": bot.summary(),
+            "bare": bare.summary(),
+            "ratio": round(bot.updates_per_second / bare.updates_per_second, 3),
         }
     return result
 

@@ -1,18 +1,11 @@
-"""Update processors: several people at once, each person's updates in order; and timed.
+"""The update processor the benchmarks install: the bot's own, noting when each update is done.
 
-python-telegram-bot hands each update to `Application.update_processor`:
-
-- `PerPersonUpdateProcessor` runs updates of different people concurrently (up to
-  `max_concurrent_updates`) but one person's updates strictly one after another: PTB's
-  ConversationHandler is not safe for two updates of the same user at once. With 1 it is PTB's
-  default (one update at a time, in order). It is what `build_application` could pass to
-  `ApplicationBuilder.concurrent_updates()` (BENCHMARKS.md measures the gain).
-- `TimedUpdateProcessor` also resolves, for every update id, a future with the
-  `perf_counter()` at which the application finished processing it: the benchmarks measure
-  "update in, answer out" with it.
-
-The benchmark installs them on the real application after `build_application` (see
-`ingest.py`), as production would through the builder.
+python-telegram-bot hands each update to `Application.update_processor`. `TimedUpdateProcessor`
+runs it as production does — one at a time, or `bot.concurrency.ConcurrentUpdates` (several
+people at once, each person's updates in order) — and resolves, for every update id, a future
+with the `perf_counter()` at which the application finished processing it: the benchmarks
+measure "update in, answer out" with it. The same processor serves PTB's bare baseline, so
+both applications are fed alike.
 """
 
 from __future__ import annotations
@@ -25,57 +18,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-
-def person_of(update: object) -> int | None:
-    """Return the id that orders an update: its user (or chat), None for anything else."""
-    if not isinstance(update, Update):
-        return None
-    if update.effective_user is not None:
-        return update.effective_user.id
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    return None
+from bot.concurrency import ConcurrentUpdates
 
 
-class PerPersonUpdateProcessor(BaseUpdateProcessor):
-    """Process updates of different people at once, each person's in the order they came."""
+class TimedUpdateProcessor(BaseUpdateProcessor):
+    """Process updates as the bot does with `concurrency`, and note when each is done."""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        # Per person: the lock their updates take turns on, and how many hold or wait for it.
-        self._people: dict[int, tuple[asyncio.Lock, list[int]]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update's handlers, after any earlier update of the same person."""
-        person = person_of(update)
-        if person is None or self.max_concurrent_updates == 1:
-            await coroutine
-            return
-        entry = self._people.get(person)
-        if entry is None:
-            entry = self._people[person] = (asyncio.Lock(), [0])
-        lock, users = entry
-        users[0] += 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                del self._people[person]
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down."""
-
-
-class TimedUpdateProcessor(PerPersonUpdateProcessor):
-    """A `PerPersonUpdateProcessor` that notes when each update is done."""
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+    def __init__(self, concurrency: int) -> None:
+        self.inner = ConcurrentUpdates(concurrency) if concurrency > 1 else None
+        # 1 keeps python-telegram-bot's own one-at-a-time path (it awaits each update inline).
+        super().__init__(1 if self.inner is None else self.inner.max_concurrent_updates)
         self._done: dict[int, asyncio.Future[float]] = {}
 
     def expect(self, update: Update) -> asyncio.Future[float]:
@@ -85,11 +37,20 @@ class TimedUpdateProcessor(PerPersonUpdateProcessor):
         return future
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update's handlers, then resolve its future with the time."""
+        """Run the update's handlers as the bot would, then resolve its future with the time."""
         try:
-            await super().do_process_update(update, coroutine)
+            if self.inner is None:
+                await coroutine
+            else:
+                await self.inner.do_process_update(update, coroutine)
         finally:
             if isinstance(update, Update):
                 future = self._done.pop(update.update_id, None)
                 if future is not None and not future.done():
                     future.set_result(time.perf_counter())
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""

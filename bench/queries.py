@@ -31,7 +31,7 @@ import aiosqlite
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
-from bench.config import bot_settings
+from bench.config import bot_settings, start_as_in_production, stop_as_in_production
 from bench.dataset import Dataset
 from bench.measure import percentile
 from bot.figures.periods import Period, parse_period
@@ -450,7 +450,7 @@ async def run_queries(data: Dataset, repeats: int) -> dict[str, Any]:
     settings = bot_settings(data.path, admin_user_ids=tuple(admin.id for admin in ADMINS))
     harness = BotHarness(settings, api=api)
     bare = BareQueries(data.path, api, data.province)
-    await harness.start()
+    await start_as_in_production(harness)
     await bare.start()
     results: dict[str, Any] = {}
     asker = Asker()
@@ -487,5 +487,5 @@ async def run_queries(data: Dataset, repeats: int) -> dict[str, Any]:
             }
     finally:
         await bare.stop()
-        await harness.stop()
+        await stop_as_in_production(harness)
     return {"repeats": repeats, "by_query": results}

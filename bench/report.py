@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.config import bot_settings
+from bench.config import bot_settings, start_as_in_production, stop_as_in_production
 from bench.dataset import Dataset
 from bench.measure import percentile
 from bench.queries import ADMINS
@@ -27,7 +27,7 @@ async def run_report(data: Dataset, repeats: int) -> dict[str, Any]:
     api = InMemoryBotApi(record_calls=False)
     settings = bot_settings(data.path, admin_user_ids=tuple(admin.id for admin in ADMINS))
     harness = BotHarness(settings, api=api)
-    await harness.start()
+    await start_as_in_production(harness)
     seconds: list[float] = []
     details: dict[str, Any] = {}
     try:
@@ -52,7 +52,7 @@ async def run_report(data: Dataset, repeats: int) -> dict[str, Any]:
             # The pack's files stay in the in-memory API otherwise: it is not the bot's memory.
             api.forget_chat(admin.id)
     finally:
-        await harness.stop()
+        await stop_as_in_production(harness)
     return {
         "command": f"/report {data.decade} {data.province}",
         "p50_seconds": round(percentile(seconds, 50), 3),

@@ -136,6 +136,7 @@ def run_all(
             **size.data.as_dict(),
             "file": str(data.path),
             "generated_seconds": data.generated_seconds,
+            "cached": data.cached,
             "province": data.province,
             "district": data.district,
             "commune": data.commune,
@@ -234,7 +235,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append(
         f"Benchmark {results['size']}: {data['tips']:,} tips, {data['figures']:,} figure records, "
         f"{data['first_year']}–{data['last_year']}, units {data['province']} / "
-        f"{data['district']} / {data['commune']}"
+        f"{data['district']} / {data['commune']} (generated in "
+        f"{data['generated_seconds'] or 0:.0f} s{', cached' if data['cached'] else ''})"
     )
     lines.append(
         f"Machine: {box['nproc']} CPU {box['cpu']}, {box['memory_gb']} GB, Python "
@@ -261,14 +263,23 @@ def table(results: dict[str, Any]) -> str:
                     "bot": f"{figures['ratio']:.2f}",
                     "mirror": f"{figures['mirror_ratio']:.2f}",
                 }.get(app, "")
-                lines.append(
-                    f"  {mode:<16}{app:<6}{row['updates_per_second']:>11,.0f}"
-                    f"{row['tips_per_second']:>9,.1f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}"
-                    f"{row.get('send_p95_ms', 0):>10.1f}{ratio:>8}"
-                )
+                lines.append(_ingest_row(mode, app, row, ratio))
             lines.append(
                 f"  {'':<16}bot / mirror (the bot's own work): {figures['bot_to_mirror']:.2f}"
             )
+        trips = ingest.get("round_trips")
+        if trips:
+            lines.append(
+                f"  with {trips['round_trip_ms']} ms per Bot API call (as over the network), "
+                f"{trips['residents']} residents x {trips['tips_each']} tip:"
+            )
+            for mode, figures in trips.items():
+                if not isinstance(figures, dict):
+                    continue
+                for app in ("bare", "bot"):
+                    row = figures[app]
+                    ratio = f"{figures['ratio']:.2f}" if app == "bot" else ""
+                    lines.append(_ingest_row(mode, app, row, ratio))
     queries = results.get("queries")
     if queries:
         lines.append("")
@@ -310,6 +321,14 @@ def table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"Total {results['wall_seconds']:.0f} s; JSON in bench-results/")
     return "\n".join(lines)
+
+
+def _ingest_row(mode: str, app: str, row: dict[str, Any], ratio: str) -> str:
+    return (
+        f"  {mode:<16}{app:<6}{row['updates_per_second']:>11,.0f}"
+        f"{row['tips_per_second']:>9,.1f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}"
+        f"{row.get('send_p95_ms', 0):>10.1f}{ratio:>8}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

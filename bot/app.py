@@ -10,6 +10,7 @@ from telegram.request import BaseRequest
 
 from bot.application import TipsApplication
 from bot.clock import Clock
+from bot.concurrency import ConcurrentUpdates
 from bot.config import Settings
 from bot.core import handlers as core
 from bot.errors import on_error
@@ -65,6 +66,8 @@ def build_application(
     builder = builder.persistence(tips.persistence(services))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    if settings.concurrent_updates > 1:
+        builder = builder.concurrent_updates(ConcurrentUpdates(settings.concurrent_updates))
     application = cast(TipsApplication, builder.build())
 
     services.menu.add("tips.menu.send", tips.send_from_menu, order=10)

@@ -44,9 +44,12 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
         # No token yet: show the whole bot in a terminal chat instead of stopping.
         return run_without_token(settings)
     settings.require_for_run()
-    from bot.app import build_application  # imported late: `version` needs no Telegram stack
+    # Imported late: `version` needs no Telegram stack.
+    from bot.app import build_application
+    from bot.application import freeze_startup_heap
 
     application = build_application(settings)
+    application.startup_hooks.append(freeze_startup_heap)
     try:
         if settings.bot_mode == "webhook":
             assert settings.webhook_url is not None  # guaranteed by Settings' validator

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # rate limiter queues sends to stay under those instead of collecting 429 errors.
     rate_limit_per_second: float = Field(default=30.0, gt=0)
     rate_limit_group_per_minute: float = Field(default=20.0, gt=0)
+    # How many updates are handled at once (bot/concurrency.py): each person's and each group's
+    # still in order; 1 handles one update at a time, as python-telegram-bot does by default.
+    concurrent_updates: int = Field(default=64, ge=1, le=1024)
     # Tips (bot/tips): an unfinished draft is discarded, with a notice, after this idle time;
     # per-resident limits; whether evidence is downloaded (to strip EXIF/GPS) before it is
     # passed on; how often the outbox to the officers' chats is retried.

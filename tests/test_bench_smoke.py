@@ -5,17 +5,12 @@ This keeps bench/ from rotting; it never asserts a timing (the machine's speed i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from telegram import Chat, Message, Update, User
-
 from bench.config import SIZES
-from bench.processor import PerPersonUpdateProcessor
 from bench.runner import PARTS, run_all, table
 
 TINY = SIZES["tiny"]
@@ -29,8 +24,11 @@ def test_a_tiny_run_produces_every_figure(tmp_path: Path) -> None:
     results = run_all(TINY, tmp_path, isolate=False)
 
     ingest = results["ingest"]
-    modes = [mode for mode, figures in ingest.items() if isinstance(figures, dict)]
-    assert modes == ["sequential", f"concurrent({TINY.concurrency})"]
+    modes = ["sequential", f"concurrent({TINY.concurrency})"]
+    assert [key for key, value in ingest.items() if isinstance(value, dict)] == [
+        *modes,
+        "round_trips",
+    ]
     for mode in modes:
         figures = ingest[mode]
         assert _positive(figures["ratio"])
@@ -44,6 +42,13 @@ def test_a_tiny_run_produces_every_figure(tmp_path: Path) -> None:
         assert 0 < figures["bot"]["send_p50_ms"] <= figures["bot"]["send_p95_ms"]
         assert _positive(figures["mirror_ratio"])
         assert _positive(figures["bot_to_mirror"])
+    trips = ingest["round_trips"]
+    assert trips["round_trip_ms"] > 0
+    for mode in modes:
+        assert _positive(trips[mode]["ratio"])
+        for app in ("bot", "bare"):
+            assert trips[mode][app]["tips"] == trips["residents"] * trips["tips_each"]
+            assert 0 < trips[mode][app]["p50_ms"] <= trips[mode][app]["p95_ms"]
 
     queries = results["queries"]["by_query"]
     assert sorted(queries) == sorted(
@@ -83,32 +88,3 @@ def test_a_tiny_run_produces_every_figure(tmp_path: Path) -> None:
     printed = table(results)
     for heading in ("INGEST", "QUERIES", "REPORT", "MEMORY", "SIZE", "TARGETS"):
         assert heading in printed
-
-
-async def test_one_persons_updates_never_overlap_while_two_people_run_at_once() -> None:
-    processor = PerPersonUpdateProcessor(8)
-    running: dict[int, int] = {}
-    overlap: list[int] = []
-    both_people = asyncio.Event()
-
-    def update(update_id: int, person: int) -> Update:
-        user = User(person, "Dân", is_bot=False)
-        chat = Chat(person, Chat.PRIVATE)
-        message = Message(update_id, datetime.now(UTC), chat, from_user=user, text="x")
-        return Update(update_id, message=message)
-
-    async def work(person: int) -> None:
-        running[person] = running.get(person, 0) + 1
-        if running[person] > 1:
-            overlap.append(person)
-        if len(running) == 2 and all(running.values()):
-            both_people.set()
-        await asyncio.sleep(0.01)
-        running[person] -= 1
-
-    updates = [update(index, 1 + index % 2) for index in range(6)]
-    await asyncio.gather(
-        *(processor.process_update(item, work(1 + index % 2)) for index, item in enumerate(updates))
-    )
-    assert overlap == []
-    assert both_people.is_set()

@@ -536,8 +536,12 @@ class InMemoryBotApi(BaseRequest):
         bot_first_name: str = "Tin báo",
         clock: Callable[[], float] = time.time,
         record_calls: bool = True,
+        round_trip: float = 0.0,
     ) -> None:
         self._clock = clock
+        # Seconds every call takes before it is answered, as a network round trip to Telegram
+        # would (the benchmarks' latency case); 0 answers at once.
+        self.round_trip = round_trip
         # Off for long runs (the benchmarks): `calls` stays empty instead of growing with every
         # call, and forget_chat() drops a simulated person's chat once they are done.
         self.record_calls = record_calls
@@ -587,6 +591,8 @@ class InMemoryBotApi(BaseRequest):
         self._chat_watchers: dict[int, list[asyncio.Future[None]]] = {}
         self._call_watchers: list[asyncio.Future[None]] = []
         self._webhook: JSONDict | None = None
+        # Chats whose calls wait until released (hold_chat): a slow Telegram for one person.
+        self._held_chats: dict[int, asyncio.Event] = {}
 
     # ------------------------------------------------------------ BaseRequest interface
 
@@ -648,6 +654,7 @@ class InMemoryBotApi(BaseRequest):
         # Woken twice: when a call starts (a long poll may last long) and when it has ended.
         self._wake_call_watchers()
         try:
+            await self._network(canonical, call.chat_id)
             if canonical is None:
                 raise _ApiFailure(404, "Not Found: method not found")
             p = _Params(params, uploads)
@@ -713,6 +720,32 @@ class InMemoryBotApi(BaseRequest):
         if rule.error == "timeout":
             raise TimedOut(rule.description)
         raise NetworkError(rule.description or "simulated network failure")
+
+    async def _network(self, method: str | None, chat_id: int | str | None) -> None:
+        """Wait as the network would: a held chat until released, then the round trip."""
+        if method == "getUpdates":
+            return
+        held = self._held_chats.get(chat_id) if isinstance(chat_id, int) else None
+        if held is not None:
+            await held.wait()
+        if self.round_trip:
+            await asyncio.sleep(self.round_trip)
+
+    def hold_chat(self, chat_id: int) -> None:
+        """Make calls into `chat_id` wait (recorded, not answered) until release_chat().
+
+        For tests in the bot's own event loop: what the bot does while Telegram is slow for
+        one person.
+        """
+        self._held_chats.setdefault(chat_id, asyncio.Event())
+
+    def release_chat(self, chat_id: int | None = None) -> None:
+        """Let the held calls into `chat_id` (None: every held chat) and later ones be answered."""
+        chats = list(self._held_chats) if chat_id is None else [chat_id]
+        for chat in chats:
+            held = self._held_chats.pop(chat, None)
+            if held is not None:
+                held.set()
 
     # ------------------------------------------------------------ failure injection
 
