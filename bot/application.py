@@ -79,6 +79,9 @@ async def freeze_startup_heap(_application: TipsApplication) -> None:
     """
     gc.collect()
     gc.freeze()
+    log.info(
+        "start-up heap frozen: %d objects out of the collector's rounds", gc.get_freeze_count()
+    )
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:

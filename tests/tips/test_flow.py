@@ -295,3 +295,19 @@ async def test_the_conversation_state_is_stored_sealed(bot: BotHarness, resident
     assert str(resident.id) not in repr([tuple(row) for row in rows])
     code = await submit(bot, resident)
     assert code.startswith("TB-")
+
+
+async def test_a_pressed_button_is_answered_before_the_next_question_is_asked(
+    bot: BotHarness, resident: Person
+) -> None:
+    await bot.say(resident, "/tip")
+    before = len(bot.api.calls)
+    await bot.press(resident, "💊 Ma túy")
+    methods = [call.method for call in bot.api.calls[before:]]
+    # The spinner is stopped and the keyboard taken off together, then the next question.
+    assert methods[:2] in (
+        ["answerCallbackQuery", "editMessageText"],
+        ["editMessageText", "answerCallbackQuery"],
+    )
+    assert methods[2:] == ["sendMessage"]
+    assert "Bước 2/6" in last_shown(bot, resident.id)
