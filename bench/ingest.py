@@ -160,14 +160,16 @@ class Driver:
         return self.updates.callback(person, message, data)
 
     async def resident(self, run: Run, person: Person, tips: int, category: str) -> None:
-        """Send `tips` whole tips as one resident, then forget their chat."""
+        """Send `tips` whole tips as one resident, forgetting their chat after each."""
         for _ in range(tips):
             for index, (kind, value) in enumerate(TIP_STEPS):
                 latency = await self.submit(self._build(person, kind, value, category))
                 run.latencies.append(latency)
                 if index == SEND_STEP:
                     run.send_latencies.append(latency)
-        self.api.forget_chat(person.id)
+            # The next tip starts afresh with /tip: the in-memory Telegram need not keep the
+            # finished one's messages (they would count as the bot's memory).
+            self.api.forget_chat(person.id)
 
     async def crowd(self, run: Run, residents: int, tips: int, first_id: int) -> None:
         """Run `residents` residents at once and record the wall time of the whole crowd."""
