@@ -164,10 +164,15 @@ def data_hash(size: DataSize) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def dataset_path(size: DataSize, folder: Path) -> Path:
+    """Return where the data set of this size is (or will be) cached."""
+    return folder / f"data-{data_hash(size)}.sqlite3"
+
+
 def dataset(size: DataSize, folder: Path) -> Dataset:
     """Return the cached data set of this size, generating it first if needed."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"data-{data_hash(size)}.sqlite3"
+    path = dataset_path(size, folder)
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.config import SIZES, Size
-from bench.dataset import Dataset, dataset
+from bench.dataset import Dataset, dataset, dataset_path
 from bench.ingest import run_ingest
 from bench.measure import peak_rss_mb, reset_peak_rss, tip_bytes
 from bench.queries import run_queries
@@ -115,8 +116,9 @@ def _generate(size: Size, folder: Path, *, isolate: bool) -> Dataset:
         return dataset(size.data, folder)
     # Made in its own process: the generator's lists are not any part's memory.
     command = [sys.executable, "-m", "bench", "--size", size.name, "--folder", str(folder)]
+    was_cached = dataset_path(size.data, folder).exists()
     subprocess.run([*command, "--part", "data"], check=True)
-    return dataset(size.data, folder)
+    return dataclasses.replace(dataset(size.data, folder), cached=was_cached)
 
 
 def run_all(

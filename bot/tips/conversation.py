@@ -141,6 +141,8 @@ class Turn:
     user_id: int
     chat_id: int
     answered: bool = False
+    # The pressed button being settled while the step goes on (see settle_button).
+    settling: asyncio.Task[None] | None = None
 
     @property
     def tips(self) -> TipService:
@@ -180,17 +182,26 @@ class Turn:
         """Send HTML text to the resident."""
         await send_text(self.context.bot, self.chat_id, text, reply_markup=markup)
 
-    async def settle_button(self, choice: str | None = None) -> None:
-        """Answer the pressed button and take its keyboard off, noting the choice made on it.
+    def settle_button(self, choice: str | None = None) -> None:
+        """Start answering the pressed button and taking its keyboard off, noting the choice.
 
-        Both at once: each is a round trip to Telegram, so the resident's spinner stops after
-        one round trip and the next question comes one round trip sooner.
+        It runs while the step goes on (the draft saved, the next question sent): each call is a
+        round trip to Telegram, so the resident's spinner stops after one, and the next question
+        does not wait for the old one's keyboard. `settled()` waits for it before the update ends.
         """
         query = self.query
-        if query is None or not isinstance(query.message, Message):
+        if query is None or not isinstance(query.message, Message) or self.settling is not None:
             return
+        self.settling = asyncio.create_task(self._settle(query, query.message, choice))
+
+    async def settled(self) -> None:
+        """Wait until the pressed button has been answered and its keyboard taken off."""
+        if self.settling is not None:
+            await self.settling
+
+    async def _settle(self, query: CallbackQuery, message: Message, choice: str | None) -> None:
         await asyncio.gather(
-            self._answer_quietly(), self._take_keyboard_off(query, query.message, choice)
+            self._answer_quietly(), self._take_keyboard_off(query, message, choice)
         )
 
     async def _answer_quietly(self) -> None:
@@ -241,6 +252,7 @@ def _with_draft(step: Step) -> Callback:
         except DraftGoneError:
             return await _draft_gone(turn)
         finally:
+            await turn.settled()
             with contextlib.suppress(TelegramError):
                 await turn.answer()
 
@@ -536,8 +548,11 @@ async def cancel(update: Update, context: Context) -> object:
         return END
     await turn.tips.discard_draft(turn.user_id, turn.chat_id)
     await turn.answer()
-    await turn.settle_button()
-    await turn.say(turn.t("tips.cancelled"), _main_menu(turn))
+    turn.settle_button()
+    try:
+        await turn.say(turn.t("tips.cancelled"), _main_menu(turn))
+    finally:
+        await turn.settled()
     return END
 
 
@@ -583,7 +598,7 @@ async def stale_button(update: Update, context: Context) -> object:
 @_with_draft
 async def back_to_review(turn: Turn, record: DraftRecord) -> object:
     """Return to the review without changing the answer."""
-    await turn.settle_button()
+    turn.settle_button()
     return await _go(turn, record, steps.REVIEW)
 
 
@@ -598,7 +613,7 @@ async def choose_category(turn: Turn, record: DraftRecord) -> object:
         await turn.answer(turn.t.label("tips.stale_button"), alert=True)
         return None
     record.draft.category = category.code
-    await turn.settle_button(category.label(turn.t.language))
+    turn.settle_button(category.label(turn.t.language))
     return await _advance(turn, record, steps.CATEGORY)
 
 
@@ -676,7 +691,7 @@ async def story_done(turn: Turn, record: DraftRecord) -> object:
             turn.t("tips.story.too_short", words=STORY_MIN_WORDS), _story_markup(turn, record)
         )
         return None
-    await turn.settle_button()
+    turn.settle_button()
     return await _advance(turn, record, steps.STORY)
 
 
@@ -772,7 +787,7 @@ async def unit_chosen(turn: Turn, record: DraftRecord) -> object:
     draft.unit_id = unit.id
     draft.place_text = None
     draft.latitude = draft.longitude = None
-    await turn.settle_button(label)
+    turn.settle_button(label)
     return await _advance(
         turn, record, steps.PLACE, ack=turn.t("tips.place.saved_unit", unit=label)
     )
@@ -794,7 +809,7 @@ async def when_chosen(turn: Turn, record: DraftRecord) -> object:
     if choice not in keys:
         await turn.answer(turn.t.label("tips.stale_button"), alert=True)
         return None
-    await turn.settle_button(turn.t.label(keys[choice]))
+    turn.settle_button(turn.t.label(keys[choice]))
     if choice == "earlier":
         return await _go(turn, record, steps.WHEN_DATE)
     draft = record.draft
@@ -908,7 +923,7 @@ async def evidence_added(turn: Turn, record: DraftRecord) -> object:
 async def evidence_done(turn: Turn, record: DraftRecord) -> object:
     """Finish the evidence step (with or without files)."""
     record.draft.evidence_done = True
-    await turn.settle_button()
+    turn.settle_button()
     return await _advance(turn, record, steps.EVIDENCE)
 
 
@@ -916,7 +931,7 @@ async def evidence_done(turn: Turn, record: DraftRecord) -> object:
 async def evidence_clear(turn: Turn, record: DraftRecord) -> object:
     """Drop every attachment and ask again."""
     record.draft.evidence = []
-    await turn.settle_button()
+    turn.settle_button()
     return await _go(turn, record, steps.EVIDENCE)
 
 
@@ -929,7 +944,7 @@ async def identity_chosen(turn: Turn, record: DraftRecord) -> object:
     choice = turn.data.removeprefix(CB_IDENTITY)
     draft = record.draft
     if choice == "contact":
-        await turn.settle_button(turn.t.label("tips.button.leave_contact"))
+        turn.settle_button(turn.t.label("tips.button.leave_contact"))
         return await _go(turn, record, steps.CONTACT)
     if choice != "anon":
         await turn.answer(turn.t.label("tips.stale_button"), alert=True)
@@ -937,7 +952,7 @@ async def identity_chosen(turn: Turn, record: DraftRecord) -> object:
     draft.anonymous = True
     draft.contact = None
     draft.identity_done = True
-    await turn.settle_button(turn.t.label("tips.button.anonymous"))
+    turn.settle_button(turn.t.label("tips.button.anonymous"))
     return await _advance(turn, record, steps.IDENTITY)
 
 
@@ -1000,7 +1015,7 @@ async def edit_step(turn: Turn, record: DraftRecord) -> object:
         return None
     if step == steps.STORY:
         record.draft.story_replacing = True
-    await turn.settle_button()
+    turn.settle_button()
     return await _go(turn, record, step)
 
 
@@ -1020,14 +1035,17 @@ async def legal_chosen(turn: Turn, record: DraftRecord) -> object:
     else:
         await turn.answer(turn.t.label("tips.stale_button"), alert=True)
         return None
-    await turn.settle_button(label)
+    turn.settle_button(label)
     return await _go(turn, record, steps.REVIEW)
 
 
 async def _receipt(turn: Turn, tip: Tip) -> None:
     await turn.answer(turn.t.label("tips.sent.short", code=tip.code))
-    await turn.settle_button()
-    await turn.say(receipt_text(turn.t, tip, turn.services.settings.zone), _main_menu(turn))
+    turn.settle_button()
+    try:
+        await turn.say(receipt_text(turn.t, tip, turn.services.settings.zone), _main_menu(turn))
+    finally:
+        await turn.settled()
 
 
 async def send(update: Update, context: Context) -> object:
