@@ -1,8 +1,8 @@
 """The report pack: /report for a province decade, wall time from the command to the workbook.
 
 `/report <decade> <province>` sends a summary, a PNG chart and an XLSX workbook (totals, by
-unit, by year, and the raw records). The first run in a process pays for importing matplotlib
-and openpyxl; it is reported apart from the warm runs.
+unit, by year, and the raw records). The first run in a process pays for first-time work (the
+font, lazy imports); it is reported apart from the warm runs.
 """
 
 from __future__ import annotations

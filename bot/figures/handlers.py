@@ -334,17 +334,26 @@ async def report_command(update: Update, context: Context, officer: Officer) -> 
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     try:
         book = Workbook(spool)
-        raw = await asyncio.to_thread(
-            summary_sheets, book, t, answer, by_child, by_year, generated_at=services.clock.now()
-        )
-        rows = RecordRows(t, raw)
-        # The records stream from the cursor into the sheet a chunk at a time: one more than
-        # the sheet holds, so it can say it stopped.
-        async for chunk in service.raw_record_chunks(
-            parsed.unit.id, parsed.period, keys, limit=MAX_RAW_ROWS + 1, size=2000
-        ):
-            await asyncio.to_thread(rows.add, chunk)
-        await asyncio.to_thread(book.close)
+        try:
+            raw = await asyncio.to_thread(
+                summary_sheets,
+                book,
+                t,
+                answer,
+                by_child,
+                by_year,
+                generated_at=services.clock.now(),
+            )
+            rows = RecordRows(t, raw)
+            # The records stream from the cursor into the sheet a chunk at a time: one more
+            # than the sheet holds, so it can say it stopped.
+            async for chunk in service.raw_record_chunks(
+                parsed.unit.id, parsed.period, keys, limit=MAX_RAW_ROWS + 1, size=2000
+            ):
+                await asyncio.to_thread(rows.add, chunk)
+        finally:
+            # On failure too: closing removes the workbook's temporary files at once.
+            await asyncio.to_thread(book.close)
         spool.seek(0)
         # python-telegram-bot reads an upload whole anyway (and cannot name a spooled file).
         await context.bot.send_document(

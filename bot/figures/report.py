@@ -29,7 +29,7 @@ from bot.i18n import N_, Translator
 
 MAX_CHART_PANELS: Final = 8
 # Past this the raw sheet stops with a note; the CLI exports everything. Each 10,000 rows cost
-# about 0.15 s of a pack that must arrive within 2 s (BENCHMARKS.md); a province's decade has
+# about 0.45 s of a pack that must arrive within 2 s (BENCHMARKS.md); a province's decade has
 # half a million records, which no sheet would make readable anyway.
 MAX_RAW_ROWS: Final = 20_000
 _KIND_KEYS: Final = {"flow": N_("figures.kind.flow"), "stock": N_("figures.kind.stock")}
