@@ -31,7 +31,8 @@ SECONDS = float(os.environ.get("LOAD_SECONDS", "10"))
 # VmRSS of the bot process; it idles near 80 MiB.
 RSS_LIMIT_MIB = float(os.environ.get("LOAD_RSS_LIMIT_MIB", "400"))
 # No update is lost without a crash, so any answer may take this long without failing the run
-# (the bot handles one update at a time: a thousand people queue behind each other).
+# (a thousand simulated people and the loopback Bot API share one test process: its speed, not
+# the bot's, sets the pace, and everyone queues behind everyone else).
 PATIENCE = 120.0
 # After the time is up, the tips in progress are finished: about nine answers each.
 DRAIN = 10 * PATIENCE
@@ -67,7 +68,10 @@ async def test_a_crowd_sends_tips_over_real_http_polling_without_errors_or_loss(
             elapsed = loop.time() - started
             rss.append(bot.rss_mib())
             codes = [code for resident in crowd.residents for code in resident.codes]
-            await cards_delivered(api, codes, repeats_allowed=0)
+            # The outbox sends one card at a time through the same loopback server the crowd
+            # kept saturated, while up to CONCURRENT_UPDATES residents' answers went first: the
+            # cards drain once the crowd stops, so the wait grows with their number.
+            await cards_delivered(api, codes, repeats_allowed=0, within=60 + len(codes) / 10)
             assert await bot.stop() == 0
         finally:
             await bot.ensure_stopped()
