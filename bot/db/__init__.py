@@ -1,4 +1,4 @@
-"""SQLite storage: a writing and a reading connection, short transactions, migrations."""
+"""SQLite storage: one aiosqlite connection, short transactions, versioned migrations."""
 
 from bot.db.database import Database
 from bot.db.migrations import MIGRATIONS, Migration, SchemaTooNewError, migrate
