@@ -748,15 +748,8 @@ class FiguresService:
 
         `limit` caps how many (-1: all), for a report that cannot hold them all anyway.
         """
-        tree = await self.repo.subtree(unit_id)
-        if tree is None:
-            return []
-        catalog = await self.catalog()
-        ids = [catalog.by_key[key].id for key in indicator_keys if key in catalog.by_key] or [
-            indicator.id for indicator in catalog.all
-        ]
-        records = self.repo.raw_records(list(tree.nodes), period, ids, limit=limit)
-        return [record async for record in records]
+        chunks = self.raw_record_chunks(unit_id, period, indicator_keys, limit=limit)
+        return [record async for chunk in chunks for record in chunk]
 
 
 def _text(value: object) -> str:
