@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.core import handlers as core
 from bot.errors import on_error
 from bot.figures.handlers import figures_handlers
+from bot.inbox.jobs import schedule_inbox_pruning
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
@@ -66,9 +67,13 @@ def build_application(
     builder = builder.persistence(tips.persistence(services))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if settings.concurrent_updates > 1:
-        builder = builder.concurrent_updates(ConcurrentUpdates(settings.concurrent_updates))
+    # Always our processor: it keeps each person's updates in order and runs every update
+    # taken from the durable inbox inside its turn (bot.inbox), even one at a time.
+    builder = builder.concurrent_updates(
+        ConcurrentUpdates(settings.concurrent_updates, around=services.inbox.run)
+    )
     application = cast(TipsApplication, builder.build())
+    services.inbox.attach(application.process_update)
 
     services.menu.add("tips.menu.send", tips.send_from_menu, order=10)
     services.menu.add("tips.menu.mine", tips.my_tips, order=20)
@@ -105,6 +110,7 @@ def build_application(
     application.add_handlers(core.fallbacks(), group=FEATURES)
     application.add_error_handler(on_error)
     schedule_backups(application)
+    schedule_inbox_pruning(application)
     schedule_retention(application)
     tips.schedule_jobs(application)
     # After the outbox exists: triage adds its deliveries, the card's buttons and the digest.

@@ -8,10 +8,6 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlparse
-
-from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__
 from bot.audit.cli import add_audit_commands
@@ -19,6 +15,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database, SchemaTooNewError, migrate
 from bot.db.migrations import LATEST_VERSION, SchemaMismatchError, current_version
 from bot.figures.cli import add_figures_commands
+from bot.inbox.cli import add_inbox_commands
 from bot.logging_setup import configure_logging
 from bot.maintenance.cli import add_maintenance_commands
 from bot.sandbox import add_sandbox_command, run_without_token
@@ -47,34 +44,14 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     # Imported late: `version` needs no Telegram stack.
     from bot.app import build_application
     from bot.application import freeze_startup_heap
+    from bot.inbox.runner import Runner, StartupError
 
     application = build_application(settings)
     application.startup_hooks.append(freeze_startup_heap)
     try:
-        if settings.bot_mode == "webhook":
-            assert settings.webhook_url is not None  # guaranteed by Settings' validator
-            assert settings.webhook_secret is not None
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=Update.ALL_TYPES,
-            )
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
-    except InvalidToken as error:
-        raise CliError(
-            f"TELEGRAM_BOT_TOKEN: Telegram rejected the token ({error})", EXIT_CONFIG
-        ) from None
-    except NetworkError as error:
-        raise CliError(
-            f"TELEGRAM_API_BASE_URL: cannot reach the Bot API at "
-            f"{settings.telegram_api_base_url} ({error})"
-        ) from None
-    except TelegramError as error:
-        raise CliError(f"Telegram refused to start the bot: {error}") from None
+        asyncio.run(Runner(application, settings).run())
+    except StartupError as error:
+        raise CliError(str(error), EXIT_CONFIG if error.config else EXIT_FAILURE) from None
     return EXIT_OK
 
 
@@ -149,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("version", help="print the version").set_defaults(handler=_version)
     add_audit_commands(commands)
     add_figures_commands(commands)
+    add_inbox_commands(commands)
     add_maintenance_commands(commands)
     add_sandbox_command(commands)
     add_units_commands(commands)

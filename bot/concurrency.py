@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
 from telegram import Chat, Update
@@ -33,6 +33,10 @@ from telegram.ext import BaseUpdateProcessor
 # their person's turn would hold its slots: one person sending a burst could stall everyone.
 # Its limit is therefore set out of reach, and the running limit is taken after the turn.
 _WAITING_LIMIT: Final = 1 << 16
+
+# What runs an update's handlers once its turn has come (bot.inbox.Inbox.run): given the update
+# and the coroutine of its handlers, it awaits that coroutine (and may run the update again).
+Around = Callable[[object, Awaitable[Any]], Awaitable[None]]
 
 
 def ordering_keys(update: object) -> tuple[int, ...]:
@@ -58,11 +62,13 @@ def ordering_keys(update: object) -> tuple[int, ...]:
 class ConcurrentUpdates(BaseUpdateProcessor):
     """Run updates of different people at once; one person's, or one group's, in arrival order."""
 
-    def __init__(self, max_running: int) -> None:
-        if max_running < 2:
-            raise ValueError("ConcurrentUpdates needs at least 2 updates at once")
-        super().__init__(_WAITING_LIMIT)
+    def __init__(self, max_running: int, *, around: Around | None = None) -> None:
+        if max_running < 1:
+            raise ValueError("ConcurrentUpdates needs at least 1 update at once")
+        # With one at a time python-telegram-bot awaits each update in turn (no task each).
+        super().__init__(_WAITING_LIMIT if max_running > 1 else 1)
         self.max_running = max_running
+        self._around = around
         self._running = asyncio.Semaphore(max_running)
         # Per key: the lock its updates take turns on, and how many updates hold or await it
         # (the entry goes when the last one is done, so the table only holds busy keys).
@@ -79,7 +85,10 @@ class ConcurrentUpdates(BaseUpdateProcessor):
             for key in ordering_keys(update):
                 await turns.enter_async_context(self._turn(key))
             async with self._running:
-                await coroutine
+                if self._around is None:
+                    await coroutine
+                else:
+                    await self._around(update, coroutine)
 
     @contextlib.asynccontextmanager
     async def _turn(self, key: int) -> AsyncIterator[None]:

@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     # How many updates are handled at once (bot/concurrency.py): each person's and each group's
     # still in order; 1 handles one update at a time, as python-telegram-bot does by default.
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    # The durable inbox (bot/inbox): an update whose handling keeps failing is set aside (and
+    # the administrators told) after INBOX_MAX_ATTEMPTS runs; handled updates are remembered
+    # INBOX_KEEP_DONE_HOURS so that Telegram's redelivery of one is recognised (it keeps an
+    # unconfirmed update for 24 hours).
+    inbox_max_attempts: int = Field(default=5, ge=1, le=100)
+    inbox_keep_done_hours: float = Field(default=48.0, ge=24)
+    # Start-up when the Bot API cannot be reached: tried again with a growing wait (up to a
+    # minute) this many times; 0 tries for ever (a router restarting must not leave residents
+    # without a bot).
+    startup_max_attempts: int = Field(default=0, ge=0)
     # Tips (bot/tips): an unfinished draft is discarded, with a notice, after this idle time;
     # per-resident limits; whether evidence is downloaded (to strip EXIF/GPS) before it is
     # passed on; how often the outbox to the officers' chats is retried.

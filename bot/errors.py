@@ -10,6 +10,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.application import services_of
+from bot.inbox import note_failure, will_retry
 from bot.messaging import send_text
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("ignored benign Telegram error: %s", error)
         return
     log.error("error while handling an update", exc_info=error)
+    # An update from the durable inbox is run again (bot.inbox); apologise after the last try.
+    note_failure(error)
+    if will_retry():
+        return
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:

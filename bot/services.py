@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from datetime import timedelta
 
 from telegram import Update
 
@@ -16,6 +17,7 @@ from bot.crypto import Keyring
 from bot.db import Database, migrate
 from bot.figures.service import FiguresService
 from bot.i18n import Language, Translator, translator
+from bot.inbox import Inbox
 from bot.officers.chats import officer_chat_for
 from bot.officers.service import OfficersService
 from bot.tips.service import TipService
@@ -36,6 +38,14 @@ class Services:
         self.keyring = Keyring(settings.secret())
         self.db = Database(settings.database_path)
         self.prefs = PreferencesRepository(self.db)
+        # Every update, sealed, before Telegram is told it arrived (bot/inbox).
+        self.inbox = Inbox(
+            self.db,
+            self.keyring,
+            self.clock,
+            max_attempts=settings.inbox_max_attempts,
+            keep_done=timedelta(hours=settings.inbox_keep_done_hours),
+        )
         self.menu = MainMenu()
         self.units = UnitsRepository(self.db)
         self.tips = TipService(
@@ -70,8 +80,12 @@ class Services:
             raise
 
     async def stop(self) -> None:
-        """Close the database."""
-        await self.db.close()
+        """Write the inbox's last done marks, then close the database."""
+        try:
+            if self.db.is_open:
+                await self.inbox.close()
+        finally:
+            await self.db.close()
 
     async def language_of(self, user_id: int | None) -> Language:
         """Return a person's chosen language, or the configured default."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,14 @@ import aiosqlite
 Params = Sequence[Any]
 
 BUSY_TIMEOUT_MS = 5000
+
+# Set for the task that handles one stored update (bot.inbox): awaited inside every write
+# transaction just before COMMIT, with the transaction's connection. True: commit; False: roll
+# back instead (the block's effects were applied by an earlier run of the same update) and
+# return normally, so the handler goes on to answer.
+BEFORE_COMMIT: ContextVar[Callable[[aiosqlite.Connection], Awaitable[bool]] | None] = ContextVar(
+    "before_commit", default=None
+)
 
 
 class Database:
@@ -53,6 +62,9 @@ class Database:
         await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # FULL: a receipt promises the tip is on disk, even if the machine loses power.
         await conn.execute("PRAGMA synchronous=FULL")
+        # What is deleted (a handled update's sealed content, a purged pseudonym) is overwritten
+        # in the file, not left in free pages, whatever SQLite's build default is.
+        await conn.execute("PRAGMA secure_delete=ON")
         self._conn = conn
 
     async def close(self) -> None:
@@ -77,7 +89,15 @@ class Database:
                 await conn.execute("ROLLBACK")
                 raise
             else:
-                await conn.execute("COMMIT")
+                hook = BEFORE_COMMIT.get()
+                commit = True
+                try:
+                    if hook is not None:
+                        commit = await hook(conn)
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute("COMMIT" if commit else "ROLLBACK")
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Return the first row of a query, or None."""

@@ -8,6 +8,7 @@ from bot.audit import AuditLog
 from bot.crypto import Keyring
 from bot.db import Database
 from bot.db.migrations import LATEST_VERSION, MIGRATIONS, applied_versions
+from bot.inbox.repository import InboxRepository
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ async def run_checks(db: Database, keyring: Keyring | None) -> list[Finding]:
             + (f"; steps not applied: {missing} (run: python -m bot migrate)" if missing else ""),
         )
     )
+    if not missing:
+        findings.append(await _inbox_finding(InboxRepository(db)))
     if keyring is None:
         findings.append(Finding("audit chain", False, "SECRET_KEY is not set; cannot verify"))
     else:
@@ -47,3 +50,16 @@ async def run_checks(db: Database, keyring: Keyring | None) -> list[Finding]:
         )
         findings.append(Finding("audit chain", broken is None, detail))
     return findings
+
+
+async def _inbox_finding(inbox: InboxRepository) -> Finding:
+    """Pass unless an update was parked: a person's message waits for an administrator."""
+    counts = await inbox.counts()
+    parked = await inbox.parked(limit=3)
+    detail = f"{counts.get('pending', 0)} pending, {counts.get('parked', 0)} parked"
+    if parked:
+        detail += "; " + "; ".join(
+            f"update {row.update_id}: {row.last_error or 'no error recorded'}" for row in parked
+        )
+        detail += " (see python -m bot inbox; --requeue puts them back)"
+    return Finding("inbox", not parked, detail)

@@ -103,6 +103,25 @@ class BotHarness:
         if new and not allow_errors:
             raise HandlerFailedError(f"handler raised {new[0]!r}") from new[0]
 
+    async def receive(self, *updates: Update, allow_errors: bool = False) -> None:
+        """Take updates as the running bot does: stored in the inbox, then handled from it.
+
+        Waits until every one is handled and its done mark written (bot.inbox).
+        """
+        before = len(self.errors)
+        inbox = self.app.services.inbox
+        for update in await inbox.store(updates):
+            await self.app.update_queue.put(update)
+        await self.settle()
+        new = self.errors[before:]
+        if new and not allow_errors:
+            raise HandlerFailedError(f"handler raised {new[0]!r}") from new[0]
+
+    async def settle(self) -> None:
+        """Wait until every queued update is handled and the inbox has marked it done."""
+        await self.app.update_queue.join()
+        await self.app.services.inbox.flush()
+
     async def say(self, person: Person, text: str, **kwargs: Any) -> None:
         """Send a text message from `person` (a command if it starts with '/')."""
         if text.startswith("/"):

@@ -42,6 +42,7 @@ from telegram.warnings import PTBUserWarning
 from bot.application import services_of
 from bot.errors import is_benign
 from bot.i18n import LANGUAGES, N_, Html, Translator, translator
+from bot.inbox import is_replay
 from bot.messaging import send_text, utf16_len
 from bot.persistence import ConversationKey
 from bot.services import Services
@@ -590,8 +591,16 @@ hint = _with_draft(_hint)
 async def stale_button(update: Update, context: Context) -> object:
     """Answer a button of an earlier step."""
     turn = await _turn(update, context)
-    if turn is not None:
+    if turn is None:
+        return None
+    record = await turn.tips.load_draft(turn.user_id) if is_replay() else None
+    if record is None:
         await turn.answer(turn.t.label("tips.stale_button"), alert=True)
+        return None
+    # The press was taken before the bot stopped, and its answer may never have gone out:
+    # the draft has moved on because of it, so show where it stands now (bot.inbox.turns).
+    await turn.answer()
+    await _show(turn, record.draft, record.step)
     return None
 
 

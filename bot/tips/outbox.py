@@ -20,6 +20,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
@@ -29,6 +30,7 @@ from telegram.ext import CallbackContext
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.i18n import Translator, translator
+from bot.inbox.turns import detached
 from bot.officers.chats import officer_chat_for
 from bot.tips.exif import strip_metadata
 from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Evidence, Tip, TipCard
@@ -401,4 +403,6 @@ async def outbox_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 def kick_outbox(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """Ask for a delivery run right away (after a commit); the resident does not wait for it."""
     if context.job_queue is not None:
-        context.job_queue.run_once(outbox_job, 0, name=f"{JOB_NAME}.now")
+        # Detached from the update being handled: the delivery's own writes are not the
+        # update's (an update handled again must not roll them back; bot.inbox.turns).
+        detached(partial(context.job_queue.run_once, outbox_job, 0, name=f"{JOB_NAME}.now"))

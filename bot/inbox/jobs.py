@@ -1,0 +1,34 @@
+"""The inbox's housekeeping job: forget handled updates once Telegram can no longer resend them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.ext import CallbackContext
+
+from bot.application import TipsApplication, services_of
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "inbox.prune"
+PRUNE_INTERVAL_SECONDS = 3600.0
+
+
+async def prune_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Delete done inbox rows past INBOX_KEEP_DONE_HOURS; a failure is logged, never fatal."""
+    try:
+        pruned = await services_of(context).inbox.prune()
+    except Exception:
+        log.exception("could not prune the inbox")
+        return
+    if pruned:
+        log.info("pruned %d handled updates from the inbox", pruned)
+
+
+def schedule_inbox_pruning(application: TipsApplication) -> None:
+    """Run `prune_job` every hour, the first one a minute after start-up."""
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            prune_job, interval=PRUNE_INTERVAL_SECONDS, first=60, name=JOB_NAME
+        )
