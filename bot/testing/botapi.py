@@ -950,6 +950,11 @@ class InMemoryBotApi(BaseRequest):
         with self._lock:
             return copy.deepcopy(self._updates)
 
+    def confirm_updates(self, offset: int) -> None:
+        """Forget queued updates below ``offset``, as a getUpdates offset or a webhook 200 does."""
+        with self._lock:
+            self._confirm_updates(offset)
+
     def hold_confirmations(self, hold: bool = True) -> None:
         """Make getUpdates offsets confirm nothing while held (``False`` ends it).
 

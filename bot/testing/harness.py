@@ -120,7 +120,7 @@ class BotHarness:
     async def settle(self) -> None:
         """Wait until every queued update is handled and the inbox has marked it done."""
         await self.app.update_queue.join()
-        await self.app.services.inbox.flush()
+        await self.app.services.inbox.drain()
 
     async def say(self, person: Person, text: str, **kwargs: Any) -> None:
         """Send a text message from `person` (a command if it starts with '/')."""

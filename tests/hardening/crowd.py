@@ -78,6 +78,8 @@ class Resident:
     apologies: int = 0
     regressions: int = 0
     latencies: list[float] = field(default_factory=list)
+    # The story paragraphs this resident typed, in order.
+    stories: list[str] = field(default_factory=list)
     step: int = 0  # the furthest step of the draft in progress (0: none)
     photos: int = 0
     finished: bool = False
@@ -184,7 +186,8 @@ class Resident:
             return self._press(latest, sends[0])
         keyboard = _reply_buttons(latest)
         if step == steps.NUMBER[steps.STORY]:
-            return self._say(self.rng.choice(STORIES))
+            self.stories.append(self.rng.choice(STORIES))
+            return self._say(self.stories[-1])
         if any(button.get("request_location") for button in keyboard):
             if self.rng.random() < 0.5:
                 return self.crowd.builder.location(
@@ -355,11 +358,14 @@ class BotProcess:
             stderr=self._log,
         )
 
+        # Ready when it polls, or (webhook mode) once it has told Telegram where to post.
+        ready_call = "setWebhook" if self.environment.get("BOT_MODE") == "webhook" else "getUpdates"
+
         def polling() -> bool:
-            return any(call.method == "getUpdates" for call in api.calls[calls_before:])
+            return any(call.method == ready_call for call in api.calls[calls_before:])
 
         if not await api.wait_until(lambda: polling() or not self.alive, within=within):
-            raise AssertionError(f"the bot did not start polling within {within} s")
+            raise AssertionError(f"the bot did not call {ready_call} within {within} s")
         if not self.alive:
             raise AssertionError(f"the bot exited at start-up:\n{self.log()}")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import unicodedata
 from datetime import timedelta
@@ -51,7 +50,9 @@ async def _to_story_step(bot: BotHarness, person: Person) -> None:
 
 def _inline(message: object) -> list[list[str]]:
     markup = getattr(message, "reply_markup", None) or {}
-    return [[str(b.get("callback_data", "")) for b in row] for row in markup.get("inline_keyboard", [])]
+    return [
+        [str(b.get("callback_data", "")) for b in row] for row in markup.get("inline_keyboard", [])
+    ]
 
 
 async def test_a_redelivered_command_is_handled_once(database_path: Path) -> None:
@@ -111,7 +112,8 @@ async def test_an_update_cut_off_by_a_crash_is_answered_again_and_applied_once(
 
     async with BotHarness(tips_settings(after_crash)) as restarted:
         [row] = [row for row in _rows(after_crash) if row[0] == paragraph.update_id]
-        assert row[1:2] == ("pending",) and row[3] == 1
+        assert row[1] == "pending"
+        assert row[3] == 1
         for update in await restarted.app.services.inbox.recover(restarted.app.bot):
             await restarted.app.update_queue.put(update)
         await restarted.settle()
@@ -154,7 +156,8 @@ async def test_a_button_whose_answer_was_lost_shows_where_the_draft_stands(
         texts = [m.text for m in restarted.api.sent_messages(RESIDENT.id)]
         assert any(VI("tips.progress", n=2, total=6) in text for text in texts), texts
         answers = restarted.api.calls_for("answerCallbackQuery")
-        assert answers and all(not call.params.get("show_alert") for call in answers)
+        assert answers
+        assert all(not call.params.get("show_alert") for call in answers)
 
 
 async def test_a_failed_update_is_run_again_without_an_apology(database_path: Path) -> None:
@@ -177,7 +180,7 @@ async def test_an_update_that_keeps_failing_is_parked_and_check_names_it(
         update = bot.updates.command(RESIDENT, "/start")
         await bot.receive(update, allow_errors=True)
         [row] = _rows(database_path)
-        assert row[0] == update.update_id and row[1] == "parked" and row[4] == 2
+        assert (row[0], row[1], row[4]) == (update.update_id, "parked", 2)
         assert row[2] is not None, "a parked update keeps its (sealed) content"
         findings = {f.name: f for f in await run_checks(bot.app.services.db, None)}
         assert not findings["inbox"].ok
@@ -278,6 +281,3 @@ async def test_a_write_the_update_applied_before_is_rolled_back_not_repeated(
 def _quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     # A failed update waits 0.5 s, 1 s, ... before its next run; the tests need no wait.
     monkeypatch.setattr("bot.inbox.service._RETRY_BASE", 0.01)
-
-
-_ = asyncio
