@@ -21,7 +21,14 @@ from typing import Any, Final
 from urllib.parse import urlparse
 
 from telegram import Update
-from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
@@ -51,7 +58,7 @@ def _wait(attempt: int) -> float:
     return float(min(_FIRST_WAIT * 2 ** min(attempt - 1, 10), _LONGEST_WAIT))
 
 
-def _fatal(error: Exception, base_url: str) -> StartupError | None:
+def _fatal(error: TelegramError, base_url: str) -> StartupError | None:
     """Return the one line for an error that waiting cannot cure, or None."""
     if isinstance(error, InvalidToken):
         return StartupError(
@@ -171,7 +178,7 @@ class Runner:
             except RetryAfter as error:
                 await asyncio.sleep(_retry_seconds(error))
                 continue
-            except NetworkError as error:
+            except TelegramError as error:
                 fatal = _fatal(error, self.settings.telegram_api_base_url)
                 if fatal is not None:
                     raise fatal from None

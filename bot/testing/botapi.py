@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 JSONDict = dict[str, Any]
-FailureKind = Literal["429", "400", "403", "5xx", "timeout", "network"]
+FailureKind = Literal["429", "400", "401", "403", "409", "5xx", "timeout", "network"]
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -40,7 +40,9 @@ NOT_MODIFIED_DESCRIPTION = (
     "exactly the same as a current content and reply markup of the message"
 )
 BLOCKED_DESCRIPTION = "Forbidden: bot was blocked by the user"
-_FAILURE_KINDS: frozenset[str] = frozenset({"429", "400", "403", "5xx", "timeout", "network"})
+_FAILURE_KINDS: frozenset[str] = frozenset(
+    {"429", "400", "401", "403", "409", "5xx", "timeout", "network"}
+)
 
 # Keys of a Message that describe where/when it was sent rather than what it contains;
 # copies and forwards take everything else.
@@ -715,6 +717,17 @@ class InMemoryBotApi(BaseRequest):
             raise _ApiFailure(400, rule.description or "Bad Request: chat not found")
         if rule.error == "403":
             raise _ApiFailure(403, rule.description or BLOCKED_DESCRIPTION)
+        if rule.error == "401":
+            # What Telegram answers every method for a revoked or mistyped token.
+            raise _ApiFailure(401, rule.description or "Unauthorized")
+        if rule.error == "409":
+            # What a long poll gets when another process polls with the same token.
+            raise _ApiFailure(
+                409,
+                rule.description
+                or "Conflict: terminated by other getUpdates request; make sure that only one "
+                "bot instance is running",
+            )
         if rule.error == "5xx":
             raise _ApiFailure(502, rule.description or "Bad Gateway", kind="5xx")
         if rule.error == "timeout":

@@ -52,10 +52,11 @@ async def _crash_run(api: InMemoryBotApi, bot: BotProcess, crowd: Crowd) -> None
     running = asyncio.create_task(crowd.run(stagger=0.3))
     for index in range(KILLS):
         threshold = (0.3 + 0.3 * index) * expected
-        reached = await api.wait_until(
-            lambda threshold=threshold: crowd.actions >= threshold or running.done(),
-            within=DEADLINE,
-        )
+
+        def progressed(threshold: float = threshold) -> bool:
+            return crowd.actions >= threshold or running.done()
+
+        reached = await api.wait_until(progressed, within=DEADLINE)
         assert reached, f"the crowd stalled at {crowd.actions} actions"
         await bot.kill()
         await bot.start()

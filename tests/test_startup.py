@@ -1,0 +1,90 @@
+"""Start-up as a process: it waits out an unreachable Bot API; 401 and 409 stop it with one line."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from bot.testing.botapi import InMemoryBotApi
+from bot.testing.harness import TEST_SECRET, TEST_TOKEN, bot_process
+from bot.testing.http_server import BotApiHttpServer
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _settings(tmp_path: Path, url: str) -> dict[str, str]:
+    return {
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "SECRET_KEY": TEST_SECRET,
+        "TELEGRAM_API_BASE_URL": f"{url}/bot",
+        "TELEGRAM_API_FILE_URL": f"{url}/file/bot",
+        "DATABASE_PATH": str(tmp_path / "tips.sqlite3"),
+        "BACKUP_INTERVAL_HOURS": "0",
+    }
+
+
+def _lines(stderr: bytes) -> list[str]:
+    return [line for line in stderr.decode().splitlines() if line.strip()]
+
+
+async def test_the_bot_waits_for_an_unreachable_bot_api_and_comes_up_by_itself(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    api = InMemoryBotApi()
+    async with bot_process(tmp_path, **_settings(tmp_path, f"http://127.0.0.1:{port}")) as bot:
+        # Nothing listens yet: attempts at about 0, 1 and 3 s.
+        await asyncio.sleep(3.5)
+        gave_up = bot.process.returncode is not None
+        assert not gave_up, "the bot gave up instead of waiting"
+        async with BotApiHttpServer(api, port=port):
+            assert await api.wait_until(lambda: bool(api.calls_for("getUpdates")), within=30), (
+                "the bot never came up once the Bot API appeared"
+            )
+    assert bot.process.returncode == 0, bot.stderr.decode()
+    lines = _lines(bot.stderr)
+    waits = [line for line in lines if "cannot reach the Bot API" in line]
+    assert len(waits) >= 2, lines
+    assert all("trying again in" in line for line in waits)
+    assert "Traceback" not in bot.stderr.decode()
+    assert TEST_TOKEN not in bot.stderr.decode()
+
+
+async def test_a_token_telegram_rejects_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    api = InMemoryBotApi()
+    api.fail_until_cleared("getMe", error="401")
+    async with (
+        BotApiHttpServer(api) as server,
+        bot_process(tmp_path, **_settings(tmp_path, server.url)) as bot,
+    ):
+        await asyncio.wait_for(bot.process.wait(), 30)
+    assert bot.process.returncode == 2
+    stderr = bot.stderr.decode()
+    assert "Traceback" not in stderr
+    # Log lines of the start-up so far (migrations), then the one line that says why.
+    errors = [line for line in _lines(bot.stderr) if not line[:4].isdigit()]
+    assert len(errors) == 1, stderr
+    assert errors[0].startswith("Error: TELEGRAM_BOT_TOKEN: Telegram rejected the token")
+
+
+async def test_a_second_poller_stops_the_bot_with_one_line(tmp_path: Path) -> None:
+    api = InMemoryBotApi()
+    api.fail_until_cleared("getUpdates", error="409")
+    async with (
+        BotApiHttpServer(api) as server,
+        bot_process(tmp_path, **_settings(tmp_path, server.url)) as bot,
+    ):
+        await asyncio.wait_for(bot.process.wait(), 30)
+    assert bot.process.returncode == 1
+    stderr = bot.stderr.decode()
+    assert "Traceback" not in stderr
+    errors = [line for line in _lines(bot.stderr) if not line[:4].isdigit()]
+    assert len(errors) == 1, stderr
+    assert errors[0].startswith("Error: ")
+    assert "another process is receiving this bot's updates" in errors[0]
+    assert "terminated by other getUpdates request" in errors[0]
