@@ -33,6 +33,7 @@ from bench.dataset import CREATED, unit_records
 from bench.measure import percentile
 from bench.processor import TimedUpdateProcessor
 from bot.db import Database, migrate
+from bot.inbox import Inbox
 from bot.testing.botapi import InMemoryBotApi
 from bot.testing.harness import TEST_TOKEN, BotHarness
 from bot.testing.updates import Person, UpdateBuilder
@@ -133,8 +134,11 @@ class Driver:
         processor: TimedUpdateProcessor,
         *,
         real_flow: bool,
+        inbox: Inbox | None = None,
     ) -> None:
         self.application = application
+        # The bot's updates go through its durable inbox, as `python -m bot run` feeds them.
+        self.inbox = inbox
         self.api = api
         self.processor = processor
         self.updates = UpdateBuilder(application.bot, api)
@@ -144,7 +148,11 @@ class Driver:
         """Queue one update and return the seconds until it has been processed."""
         done = self.processor.expect(update)
         started = time.perf_counter()
-        await self.application.update_queue.put(update)
+        if self.inbox is None:
+            await self.application.update_queue.put(update)
+        else:
+            for stored in await self.inbox.store([update]):
+                await self.application.update_queue.put(stored)
         return await done - started
 
     def _build(self, person: Person, kind: str, value: str, category: str) -> Update:
@@ -228,7 +236,7 @@ async def run_bot(size: Size, concurrency: int, folder: Path, round_trip: float 
         }
     )
     harness = BotHarness(settings, api=api)
-    processor = TimedUpdateProcessor(concurrency)
+    processor = TimedUpdateProcessor(concurrency, around=harness.app.services.inbox.run)
     # The benchmark swaps in its own processor before start-up (the bot's own, timed), so it
     # can time updates and compare one-at-a-time with CONCURRENT_UPDATES.
     harness.app._update_processor = processor
@@ -236,7 +244,9 @@ async def run_bot(size: Size, concurrency: int, folder: Path, round_trip: float 
     run = Run("bot", mode, size.residents, size.residents * size.tips_each)
     await start_as_in_production(harness)
     try:
-        driver = Driver(harness.app, api, processor, real_flow=True)
+        driver = Driver(
+            harness.app, api, processor, real_flow=True, inbox=harness.app.services.inbox
+        )
         # Warm-up: one resident, untimed (first calls import and compile lazily).
         await driver.crowd(Run("bot", mode, 1, 1), 1, 1, FIRST_RESIDENT - 1)
         gc.collect()

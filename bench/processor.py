@@ -18,16 +18,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.concurrency import ConcurrentUpdates
+from bot.concurrency import Around, ConcurrentUpdates
 
 
 class TimedUpdateProcessor(BaseUpdateProcessor):
     """Process updates as the bot does with `concurrency`, and note when each is done."""
 
-    def __init__(self, concurrency: int) -> None:
-        self.inner = ConcurrentUpdates(concurrency) if concurrency > 1 else None
-        # 1 keeps python-telegram-bot's own one-at-a-time path (it awaits each update inline).
-        super().__init__(1 if self.inner is None else self.inner.max_concurrent_updates)
+    def __init__(self, concurrency: int, *, around: Around | None = None) -> None:
+        # As production builds it (bot.app): `around` is the bot's durable inbox; with one at
+        # a time python-telegram-bot awaits each update inline.
+        self.inner = ConcurrentUpdates(concurrency, around=around)
+        super().__init__(self.inner.max_concurrent_updates)
         self._done: dict[int, asyncio.Future[float]] = {}
 
     def expect(self, update: Update) -> asyncio.Future[float]:
@@ -39,10 +40,7 @@ class TimedUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the update's handlers as the bot would, then resolve its future with the time."""
         try:
-            if self.inner is None:
-                await coroutine
-            else:
-                await self.inner.do_process_update(update, coroutine)
+            await self.inner.do_process_update(update, coroutine)
         finally:
             if isinstance(update, Update):
                 future = self._done.pop(update.update_id, None)
