@@ -78,6 +78,8 @@ class Inbox:
         # turn; an update that never went through the inbox (a test's process_update) none.
         self._tracked: dict[int, int] = {}
         self._finished: list[int] = []
+        self._to_store: list[tuple[list[tuple[int, str]], asyncio.Future[set[int]]]] = []
+        self._storer: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._process: Process | None = None
         self.on_park: ParkAlert | None = None
@@ -95,9 +97,11 @@ class Inbox:
     # ------------------------------------------------------------ storing
 
     async def store(self, updates: Sequence[Update]) -> list[Update]:
-        """Store a batch in one transaction; return the updates not seen before, in order.
+        """Store a batch, committed; return the updates not seen before, in order.
 
-        Only after this returns may Telegram be told the batch was received.
+        Only after this returns may Telegram be told the batch was received. Callers that
+        store at the same moment (webhook posts arrive one update at a time) share one
+        transaction: one commit to disk for all of them.
         """
         rows = [
             (
@@ -109,8 +113,14 @@ class Inbox:
             )
             for update in updates
         ]
-        async with self._db.transaction() as conn:
-            fresh = await self.repository.store_new_in(conn, rows, self._clock.now())
+        stored: asyncio.Future[set[int]] = asyncio.get_running_loop().create_future()
+        self._to_store.append((rows, stored))
+        if self._storer is None or self._storer.done():
+            # Outside any update's context: storing is the inbox's own write.
+            self._storer = asyncio.get_running_loop().create_task(
+                self._store_waiting(), context=contextvars.Context()
+            )
+        fresh = await stored
         new = sorted(
             (update for update in updates if update.update_id in fresh),
             key=lambda update: update.update_id,
@@ -118,6 +128,33 @@ class Inbox:
         for update in new:
             self._tracked[update.update_id] = 0
         return new
+
+    async def _store_waiting(self) -> None:
+        while self._to_store:
+            waiting, self._to_store = self._to_store, []
+            # An update posted twice at once is stored (and handled) for its first caller only.
+            claimed: set[int] = set()
+            rows = []
+            for batch, _future in waiting:
+                for update_id, sealed in batch:
+                    if update_id not in claimed:
+                        claimed.add(update_id)
+                        rows.append((update_id, sealed))
+            try:
+                async with self._db.transaction() as conn:
+                    fresh = await self.repository.store_new_in(conn, rows, self._clock.now())
+            except BaseException as error:
+                for _batch, future in waiting:
+                    if not future.done():
+                        future.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for batch, future in waiting:
+                mine = {update_id for update_id, _sealed in batch} & fresh
+                fresh -= mine
+                if not future.done():
+                    future.set_result(mine)
 
     async def recover(self, bot: Bot) -> list[Update]:
         """Return the updates a stopped process left unfinished, oldest first.

@@ -59,8 +59,13 @@ class BotHarness:
         *,
         api: InMemoryBotApi | None = None,
         clock: Clock | None = None,
+        via_inbox: bool = False,
     ) -> None:
         self.settings = settings
+        # True: `send` takes every update as `python -m bot run` does, through the durable
+        # inbox (stored sealed, then handled from the update queue); False: straight to the
+        # handlers with `process_update`, which most tests need no more than.
+        self.via_inbox = via_inbox
         self.api = api or InMemoryBotApi()
         self.clock = clock or Clock()
         self.app: TipsApplication = build_application(settings, request=self.api, clock=self.clock)
@@ -97,6 +102,9 @@ class BotHarness:
 
     async def send(self, update: Update, *, allow_errors: bool = False) -> None:
         """Process one update through every handler; fail if a handler raised."""
+        if self.via_inbox:
+            await self.receive(update, allow_errors=allow_errors)
+            return
         before = len(self.errors)
         await self.app.process_update(update)
         new = self.errors[before:]

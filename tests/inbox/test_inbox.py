@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import unicodedata
 from datetime import timedelta
@@ -281,3 +282,16 @@ async def test_a_write_the_update_applied_before_is_rolled_back_not_repeated(
 def _quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     # A failed update waits 0.5 s, 1 s, ... before its next run; the tests need no wait.
     monkeypatch.setattr("bot.inbox.service._RETRY_BASE", 0.01)
+
+
+async def test_updates_stored_at_once_share_a_commit_and_a_repeat_is_taken_once(
+    database_path: Path,
+) -> None:
+    async with BotHarness(tips_settings(database_path)) as bot:
+        updates = [bot.updates.command(RESIDENT, "/start") for _ in range(20)]
+        inbox = bot.app.services.inbox
+        # As webhook posts arrive: one update each, the last one posted twice.
+        results = await asyncio.gather(*(inbox.store([u]) for u in [*updates, updates[-1]]))
+        taken = [u.update_id for result in results for u in result]
+        assert sorted(taken) == sorted(u.update_id for u in updates)
+        assert [row[1] for row in _rows(database_path)] == ["pending"] * 20

@@ -6,6 +6,7 @@ import json
 import logging
 import unicodedata
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -102,11 +103,24 @@ async def test_anonymous_tips_leave_no_identity_in_the_database_or_the_officers_
     database_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    bot = BotHarness(tips_settings(database_path))
+    # Every update through the durable inbox, as the running bot takes them.
+    bot = BotHarness(tips_settings(database_path), via_inbox=True)
     await bot.start()
     try:
         codes = await _anonymous_tips(bot)
         await deliver(bot)
+        # And some the bot had stored but not yet handled when it was stopped (the scan must
+        # find no identity in the sealed inbox rows either).
+        first, second = PEOPLE
+        await bot.app.services.inbox.store(
+            [
+                bot.updates.text(first, "Tôi muốn bổ sung thông tin."),
+                bot.updates.contact(second, second.phone or ""),
+            ]
+        )
+        assert await bot.app.services.inbox.repository.counts() == {"done": ANY, "pending": 2}
+        # A backup taken now is scanned too (its name matches the scan's glob).
+        await bot.app.services.db.backup_to(database_path.with_name("tips.sqlite3.backup"))
         # Read the files while the bot runs: the WAL holds the recent writes.
         raw = b"".join(path.read_bytes() for path in database_path.parent.glob("tips.sqlite3*"))
         assert b"OTP codes" in raw, "the scan sees what was written (the story is there)"
