@@ -33,7 +33,7 @@ from bot.sandbox.people import (
     as_role_name,
     chat_title,
 )
-from bot.sandbox.settings import OFFICERS_CHAT_ID
+from bot.sandbox.settings import OFFICERS_CHAT_ID, file_store_path
 from bot.testing.botapi import InMemoryBotApi, SentMessage
 from bot.testing.harness import BotHarness
 from bot.testing.updates import FAKE_JPEG, FAKE_PDF, UpdateBuilder
@@ -132,6 +132,8 @@ class Sandbox:
             bot_username="tinbao_sandbox_bot",
             bot_first_name="Tin báo (sandbox)",
             clock=self._timestamp,
+            # Kept on disk: after a restart, a tip's evidence must still name the file it named.
+            file_store=file_store_path(settings.database_path),
         )
         self.harness = BotHarness(settings, api=self.api, clock=self.clock)
         # Message dates follow the sandbox clock too, so `:time` moves everything together.

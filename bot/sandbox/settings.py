@@ -25,6 +25,14 @@ def secret_path(database: Path) -> Path:
     return database.with_suffix(".secret")
 
 
+def file_store_path(database: Path) -> Path:
+    """Return the folder of the files the sandbox's chats carry: beside its database.
+
+    Its database keeps evidence by file id; the files must last as long as it does.
+    """
+    return database.with_suffix(".files")
+
+
 def _same_file(first: Path, second: Path) -> bool:
     return first.expanduser().resolve() == second.expanduser().resolve()
 

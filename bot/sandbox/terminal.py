@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import queue
+import shutil
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ from bot.config import Settings
 from bot.sandbox.demo import load_demo
 from bot.sandbox.people import ADMIN, RESIDENT
 from bot.sandbox.session import LineError, Sandbox
-from bot.sandbox.settings import sandbox_settings
+from bot.sandbox.settings import file_store_path, sandbox_settings
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -233,6 +234,9 @@ async def _session(settings: Settings, *, demo: bool, script: Iterable[str] | No
 def _reset(database: Path) -> None:
     for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
         path.unlink(missing_ok=True)
+    # Its files go with it: nothing refers to them any more, and the next store's new
+    # namespace keeps the old ids unknown.
+    shutil.rmtree(file_store_path(database), ignore_errors=True)
 
 
 def main(

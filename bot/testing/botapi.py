@@ -9,12 +9,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.testing.file_store import FileStore
 
 __all__ = [
     "BLOCKED_DESCRIPTION",
@@ -259,6 +262,7 @@ class _StoredFile:
     file_name: str | None = None
     mime_type: str | None = None
     photo_sizes: list[JSONDict] | None = None
+    number: int = 0
 
 
 def _utf16_len(text: str) -> int:
@@ -539,7 +543,9 @@ class InMemoryBotApi(BaseRequest):
         clock: Callable[[], float] = time.time,
         record_calls: bool = True,
         round_trip: float = 0.0,
+        file_store: Path | None = None,
     ) -> None:
+        """Start empty; with ``file_store``, keep every file in that folder too (FileStore)."""
         self._clock = clock
         # Seconds every call takes before it is answered, as a network round trip to Telegram
         # would (the benchmarks' latency case); 0 answers at once.
@@ -577,6 +583,12 @@ class InMemoryBotApi(BaseRequest):
         self._files: dict[str, _StoredFile] = {}
         self._file_paths: dict[str, str] = {}
         self._file_counter = 0
+        # A folder keeping every file (the sandbox's, beside its database), so a file id kept in
+        # a database names the same bytes after a restart. Its ids carry the store's namespace
+        # and its numbers go on from the last run's: no id ever names two files.
+        self._file_store = FileStore(file_store) if file_store is not None else None
+        if self._file_store is not None:
+            self._load_files(self._file_store)
         self._media_group_counter = 0
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._updates: list[JSONDict] = []
@@ -870,6 +882,8 @@ class InMemoryBotApi(BaseRequest):
                             dropped = self._files.pop(str(item.get("file_id")), None)
                             if dropped is not None:
                                 self._file_paths.pop(dropped.file_path, None)
+                                if self._file_store is not None:
+                                    self._file_store.remove(dropped.number)
             self._messages.pop(chat_id, None)
             self._chats.pop(chat_id, None)
             self._users.pop(chat_id, None)
@@ -1145,6 +1159,44 @@ class InMemoryBotApi(BaseRequest):
         with self._lock:
             return self._files[file_id].content
 
+    def file_unique_id(self, file_id: str) -> str:
+        """Return the file_unique_id of a known file; KeyError if unknown."""
+        with self._lock:
+            return self._files[file_id].file_unique_id
+
+    def _load_files(self, store: FileStore) -> None:
+        for number, content, meta in store.load():
+            stored = _StoredFile(
+                file_id=str(meta["file_id"]),
+                file_unique_id=str(meta["file_unique_id"]),
+                content=content,
+                file_path=str(meta["file_path"]),
+                file_name=meta.get("file_name"),
+                mime_type=meta.get("mime_type"),
+                photo_sizes=meta.get("photo_sizes"),
+                number=number,
+            )
+            self._files[stored.file_id] = stored
+            self._file_paths[stored.file_path] = stored.file_id
+        self._file_counter = store.highest_number()
+
+    def _keep_file(self, stored: _StoredFile, *, new: bool) -> None:
+        """Write a file (new) or its changed metadata to the file store, if there is one."""
+        if self._file_store is None:
+            return
+        meta: JSONDict = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_path": stored.file_path,
+            "file_name": stored.file_name,
+            "mime_type": stored.mime_type,
+            "photo_sizes": stored.photo_sizes,
+        }
+        if new:
+            self._file_store.save(stored.number, stored.content, meta)
+        else:
+            self._file_store.save_meta(stored.number, stored.content, meta)
+
     def _store_file(
         self,
         content: bytes,
@@ -1155,7 +1207,11 @@ class InMemoryBotApi(BaseRequest):
         file_unique_id: str | None = None,
     ) -> _StoredFile:
         self._file_counter += 1
+        # Another sandbox on the same folder may have taken the number meanwhile.
+        while self._file_store is not None and not self._file_store.claim(self._file_counter):
+            self._file_counter += 1
         number = self._file_counter
+        serial = f"{self._file_store.namespace}-{number}" if self._file_store else str(number)
         folder, default_ext = _FILE_FOLDERS.get(kind, ("documents", ".bin"))
         ext = default_ext
         if kind == "photo":
@@ -1165,15 +1221,17 @@ class InMemoryBotApi(BaseRequest):
         elif mime_type:
             ext = mimetypes.guess_extension(mime_type) or default_ext
         stored = _StoredFile(
-            file_id=f"file-{number}-{kind}",
-            file_unique_id=file_unique_id or f"uniq-{number}",
+            file_id=f"file-{serial}-{kind}",
+            file_unique_id=file_unique_id or f"uniq-{serial}",
             content=bytes(content),
-            file_path=f"{folder}/file_{number}{ext}",
+            file_path=f"{folder}/file_{serial}{ext}",
             file_name=file_name,
             mime_type=mime_type,
+            number=number,
         )
         self._files[stored.file_id] = stored
         self._file_paths[stored.file_path] = stored.file_id
+        self._keep_file(stored, new=True)
         return stored
 
     # ------------------------------------------------------------ helpers for handlers
@@ -1405,6 +1463,7 @@ class InMemoryBotApi(BaseRequest):
                     },
                     {**base, "width": 1280, "height": 960, "file_size": size},
                 ]
+                self._keep_file(stored, new=False)
             return copy.deepcopy(stored.photo_sizes)
         mime = stored.mime_type or _DEFAULT_MIME.get(kind)
         result: JSONDict = dict(base)

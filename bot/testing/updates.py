@@ -105,18 +105,15 @@ class UpdateBuilder:
         mime_type: str | None = None,
     ) -> tuple[str, str]:
         """Return (file_id, file_unique_id), making the bytes downloadable through the API."""
-        number = next(self._file_ids)
-        unique_id = f"in-uniq-{number}"
         if self.api is not None:
+            # The API mints both ids: its count is shared by every builder on it and, with a
+            # file store, goes on across runs, where a count of this builder's would start again.
             file_id = self.api.register_file(
-                content,
-                file_unique_id=unique_id,
-                file_name=file_name,
-                mime_type=mime_type,
-                kind=kind,
+                content, file_name=file_name, mime_type=mime_type, kind=kind
             )
-            return file_id, unique_id
-        return f"in-file-{number}-{kind}", unique_id
+            return file_id, self.api.file_unique_id(file_id)
+        number = next(self._file_ids)
+        return f"in-file-{number}-{kind}", f"in-uniq-{number}"
 
     def _bot_user(self) -> JSONDict:
         if self.api is not None:

@@ -70,12 +70,17 @@ def test_the_bots_own_database_is_refused(capsys: pytest.CaptureFixture[str]) ->
     assert not Path("data").exists()
 
 
-def test_reset_starts_from_an_empty_database(tmp_path: Path) -> None:
-    chose = run_bot("sandbox", cwd=tmp_path, stdin="/language\n2\n/start\n")
+def test_reset_starts_from_an_empty_database_and_file_store(tmp_path: Path) -> None:
+    chose = run_bot("sandbox", cwd=tmp_path, stdin="/language\n2\n:photo\n/start\n")
     assert "bot: Hello Lan!" in chose.stdout, chose.stderr
+    store = tmp_path / "data" / "sandbox.files"
+    assert list(store.glob("*.json"))
+    namespace = (store / "namespace").read_text()
     reset = run_bot("sandbox", "--reset", cwd=tmp_path, stdin="/start\n")
     assert reset.returncode == 0, reset.stderr
     assert "bot: Xin chào Lan!" in reset.stdout
+    assert not list(store.glob("*.json"))
+    assert (store / "namespace").read_text() != namespace
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
