@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.core import handlers as core
 from bot.errors import on_error
 from bot.figures.handlers import figures_handlers
+from bot.maintenance import deadletters
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
@@ -101,6 +102,8 @@ def build_application(
     application.add_handlers(figures_handlers(), group=FEATURES)
     # Triage: officers' commands, card buttons and the "Ask the tipster" conversation.
     application.add_handlers(triage.handlers(), group=FEATURES)
+    # Admins' view of the outbox's dead letters (guarded like the officers' commands).
+    application.add_handlers(deadletters.handlers(), group=FEATURES)
     application.startup_hooks.append(officers.on_startup)
     application.add_handlers(core.fallbacks(), group=FEATURES)
     application.add_error_handler(on_error)
