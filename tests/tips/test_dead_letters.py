@@ -19,7 +19,7 @@ from bot.alerts import ADMIN_ALERT, enqueue_admin_alert
 from bot.testing.botapi import FailureKind
 from bot.testing.harness import TEST_SECRET, BotHarness, run_bot_cli
 from bot.testing.updates import Person
-from tests.officers.conftest import ADMIN, OFFICER_RG
+from tests.officers.conftest import ADMIN, ANALYST, DB_ADMIN, OFFICER_RG, add_staff
 from tests.tips.flow import OFFICERS, Answers, deliver, label, submit, tips_settings, visible
 from tests.triage.conftest import TIPSTER, card, open_desk, plant
 
@@ -293,15 +293,17 @@ async def test_a_card_put_back_gets_the_full_tries_and_one_new_alert_if_it_dies_
 async def test_anyone_but_an_admin_gets_the_unknown_command_answer(
     bot: BotHarness, resident: Person
 ) -> None:
+    await add_staff(bot)  # officers and analysts of the registry, who are not admins
     _code, row_id = await _dead_card(bot, resident)
-    await bot.say(resident, "/nosuchcommand")
-    baseline = bot.api.calls_for("sendMessage")[-1].params
-    for text in ("/deadletters", f"/deadletters retry {row_id}", "/deadletters retry all"):
-        before = len(bot.api.calls)
-        await bot.say(resident, text)
-        calls = bot.api.calls[before:]
-        assert [call.method for call in calls] == ["sendMessage"]
-        assert calls[0].params == baseline
+    for person in (resident, OFFICER_RG, ANALYST):
+        await bot.say(person, "/nosuchcommand")
+        baseline = bot.api.calls_for("sendMessage")[-1].params
+        for text in ("/deadletters", f"/deadletters retry {row_id}", "/deadletters retry all"):
+            before = len(bot.api.calls)
+            await bot.say(person, text)
+            calls = bot.api.calls[before:]
+            assert [call.method for call in calls] == ["sendMessage"]
+            assert calls[0].params == baseline
     [row] = await _rows(bot, "tip_card")
     assert row["dead_at"] is not None  # still dead: the refused retry did nothing
 
@@ -379,3 +381,18 @@ async def test_check_lists_dead_letters_and_fails(database_path: Path, resident:
 
 def _check(database_path: Path) -> subprocess.CompletedProcess[str]:
     return run_bot_cli("check", DATABASE_PATH=str(database_path), SECRET_KEY=TEST_SECRET)
+
+
+async def test_each_admin_gets_the_alert_in_their_own_language(
+    bot: BotHarness, resident: Person
+) -> None:
+    await add_staff(bot)  # DB_ADMIN: an admin of the registry, not of ADMIN_USER_IDS
+    await bot.say(ADMIN, "/language")
+    await bot.press(ADMIN, label("language.name", "en"))
+    code, row_id = await _dead_card(bot, resident)
+    english = visible(bot.api.sent_messages(ADMIN.id)[-1])
+    assert english.startswith("⚠️ A delivery failed for good")
+    assert f"Outbox #{row_id} (tip_card), tip {code}" in english
+    [vietnamese] = bot.api.sent_messages(DB_ADMIN.id)
+    assert visible(vietnamese).startswith("⚠️ Một lần gửi đã thất bại hẳn")
+    assert bot.api.sent_messages(OFFICER_RG.id) == []  # officers are not administrators
