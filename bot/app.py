@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import cast
 
+import aiosqlite
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, MessageHandler, filters
 from telegram.request import BaseRequest
 
+from bot.alerts import enqueue_admin_alert
 from bot.application import TipsApplication
 from bot.clock import Clock
 from bot.concurrency import ConcurrentUpdates
@@ -15,7 +17,10 @@ from bot.config import Settings
 from bot.core import handlers as core
 from bot.errors import on_error
 from bot.figures.handlers import figures_handlers
+from bot.i18n import N_
 from bot.inbox.jobs import schedule_inbox_pruning
+from bot.inbox.service import ParkAlert
+from bot.maintenance import deadletters
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
@@ -35,6 +40,23 @@ GUARDS = -10
 OFFICER_EXTENSIONS = -1
 FEATURES = 0
 PERSISTENCE = 100
+
+
+def _parked_alert(services: Services) -> ParkAlert:
+    """Return what tells the administrators, in the parking transaction, of a parked update."""
+
+    async def alert(conn: aiosqlite.Connection, update_id: int, error: str) -> None:
+        await enqueue_admin_alert(
+            conn,
+            services.tips.outbox,
+            N_("alerts.inbox_parked"),
+            services.clock.now(),
+            update=update_id,
+            attempts=services.settings.inbox_max_attempts,
+            error=error,
+        )
+
+    return alert
 
 
 def build_application(
@@ -73,7 +95,7 @@ def build_application(
         ConcurrentUpdates(settings.concurrent_updates, around=services.inbox.run)
     )
     application = cast(TipsApplication, builder.build())
-    services.inbox.attach(application.process_update)
+    services.inbox.attach(application.process_update, on_park=_parked_alert(services))
 
     services.menu.add("tips.menu.send", tips.send_from_menu, order=10)
     services.menu.add("tips.menu.mine", tips.my_tips, order=20)
@@ -106,6 +128,8 @@ def build_application(
     application.add_handlers(figures_handlers(), group=FEATURES)
     # Triage: officers' commands, card buttons and the "Ask the tipster" conversation.
     application.add_handlers(triage.handlers(), group=FEATURES)
+    # Admins' view of the outbox's dead letters (guarded like the officers' commands).
+    application.add_handlers(deadletters.handlers(), group=FEATURES)
     application.startup_hooks.append(officers.on_startup)
     application.add_handlers(core.fallbacks(), group=FEATURES)
     application.add_error_handler(on_error)

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     tip_limit_per_day: int = Field(default=20, ge=1)
     evidence_download: bool = False
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # A delivery Telegram refuses for good (a 400 such as a text it cannot parse) is tried this many
+    # times, then kept as a dead letter and the administrators are told; a transient failure
+    # (429, 5xx, a timeout) never counts: an officers' chat that is down must not lose a tip.
+    outbox_max_permanent_failures: int = Field(default=5, ge=1)
+    # Where alerts to the administrators go (bot/alerts.py): this chat (e.g. a group of the
+    # admins) if set, else each admin's private chat (ADMIN_USER_IDS and registry admins).
+    admin_chat_id: int | None = None
     # Triage (bot/triage): a tip nobody has taken for UNTAKEN_ALERT_HOURS shows in /overdue and
     # in the daily digest, sent to the officers' chats at DIGEST_TIME (local, TIMEZONE); the
     # tipster is told when their tip reaches one of NOTIFY_STATUSES; questions relayed to a
@@ -115,7 +122,7 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("officer_chat_id", "webhook_url", mode="before")
+    @field_validator("officer_chat_id", "admin_chat_id", "webhook_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():

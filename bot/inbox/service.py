@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Final
 
+import aiosqlite
 from telegram import Bot, Update
 
 from bot.clock import Clock
@@ -48,7 +49,7 @@ _FINISH_BATCH: Final = 256
 _RETRY_BASE: Final = 0.5
 
 # Called (in the caller's transaction) when an update is parked: tells the administrators.
-ParkAlert = Callable[[Any, int, str], Awaitable[None]]
+ParkAlert = Callable[[aiosqlite.Connection, int, str], Awaitable[None]]
 Process = Callable[[object], Awaitable[None]]
 
 
@@ -212,7 +213,8 @@ class Inbox:
             if turn.failed is None:
                 break
             if attempt >= self.max_attempts or self._process is None:
-                await self._park(update_id, attempt, repr(turn.failed)[:500])
+                # Only the kind of error: its message could quote what the person wrote.
+                await self._park(update_id, attempt, type(turn.failed).__name__)
                 return
             delay = _RETRY_BASE * 2 ** (attempt - 1)
             log.warning(

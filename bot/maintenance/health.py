@@ -1,4 +1,9 @@
-"""`python -m bot check`: integrity, migrations and the audit chain, each with a verdict."""
+"""`python -m bot check`: integrity, migrations, audit chain, dead letters, each with a verdict.
+
+Dead letters (outbox rows that failed for good, bot/tips/outbox.py) fail the check: each is a
+tip card, a relay or an alert that reached nobody and waits for an administrator, so a monitor
+running `check` must see it. The bot and its data are otherwise fine; the detail says so.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from bot.crypto import Keyring
 from bot.db import Database
 from bot.db.migrations import LATEST_VERSION, MIGRATIONS, applied_versions
 from bot.inbox.repository import InboxRepository
+from bot.tips.repository import DeadLetter, OutboxRepository, TipsRepository
+
+# Dead letters named one by one; the count says how many more /deadletters lists.
+DEAD_LETTERS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ async def run_checks(db: Database, keyring: Keyring | None) -> list[Finding]:
             else f"broken at row {broken.row_id}: {broken.reason}"
         )
         findings.append(Finding("audit chain", broken is None, detail))
+    if not missing:
+        findings.append(await _dead_letters(db))
     return findings
 
 
@@ -63,3 +74,32 @@ async def _inbox_finding(inbox: InboxRepository) -> Finding:
         )
         detail += " (see python -m bot inbox; --requeue puts them back)"
     return Finding("inbox", not parked, detail)
+
+
+async def _dead_letters(db: Database) -> Finding:
+    outbox = OutboxRepository(db)
+    count = await outbox.dead_count()
+    if count == 0:
+        return Finding("dead letters", True, "none")
+    tips = TipsRepository(db)
+    lines = [
+        f"{count} deliveries failed for good and wait for an admin "
+        "(/deadletters in the bot; /deadletters retry ID puts one back); newest:"
+    ]
+    lines.extend(
+        [
+            await _dead_letter(tips, letter)
+            for letter in await outbox.dead_letters(limit=DEAD_LETTERS_SHOWN)
+        ]
+    )
+    return Finding("dead letters", False, "\n    ".join(lines))
+
+
+async def _dead_letter(tips: TipsRepository, letter: DeadLetter) -> str:
+    code = await tips.code_of(letter.payload)
+    return (
+        f"#{letter.id} {letter.kind}"
+        + (f" tip {code}" if code else "")
+        + f" died {letter.dead_at.isoformat(timespec='seconds')} after {letter.attempts} tries: "
+        + (letter.last_error or "no error recorded")[:200]
+    )

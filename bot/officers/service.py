@@ -148,6 +148,12 @@ class OfficersService:
                 found[record.user_id] = await self._officer(record)
         return list(found.values())
 
+    async def administrators(self) -> list[int]:
+        """Return the Telegram ids of every active admin: ADMIN_USER_IDS and the registry's."""
+        people = set(self.config_admins)
+        people.update(record.user_id for record in await self.repository.active_admins())
+        return sorted(people)
+
     async def everyone_with_a_menu(self) -> set[int]:
         """Return every person whose officer menu may need publishing or clearing."""
         people = set(self.config_admins)

@@ -11,6 +11,19 @@ outbox, and sends at most `BATCH` rows a run.
 
 Exactly once: a card is several messages (text, map pin, attachments). Each part that went out
 is recorded on the row at once, so a retry after a failure sends only what is missing.
+
+An end for every delivery (bot/delivery_errors.py tells the two kinds of failure apart):
+- transient (429, 5xx, timeouts, network errors): retried with backoff for ever, so an officers'
+  chat that is down delays tips and never loses one;
+- permanent (a 400 other than "message is not modified", a 403 from a chat that is neither an
+  officers' chat nor a resident's, a bug or bad data in the row): tried
+  OUTBOX_MAX_PERMANENT_FAILURES times, then the row becomes a dead letter (kept with its
+  payload, error, attempts and time of death) and, in the same transaction, one alert to the
+  administrators is queued (bot/alerts.py), except for a dead alert, which would only loop. An
+  admin puts a dead letter back with /deadletters retry ID;
+- an officers' chat that refuses the bot (`OfficersChatRefusedError`): a configuration to fix,
+  so the row keeps being retried with capped backoff and the admins are told once per chat;
+- given up at once (`UndeliverableError`): a resident who blocked the bot; nothing to fix.
 """
 
 from __future__ import annotations
@@ -29,7 +42,9 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.i18n import Translator, translator
+from bot.alerts import ADMIN_ALERT, deliver_admin_alert, enqueue_admin_alert
+from bot.delivery_errors import PermanentDeliveryError, is_not_modified, is_permanent
+from bot.i18n import N_, Translator, translator
 from bot.inbox.turns import detached
 from bot.officers.chats import officer_chat_for
 from bot.tips.exif import strip_metadata
@@ -60,8 +75,20 @@ class NoTargetChatError(Exception):
     """Neither the tip's unit nor OFFICER_CHAT_ID names a chat: the row waits."""
 
 
-class _ChatRefusedError(Exception):
-    """The chat itself refused (bot blocked or removed, chat not found)."""
+class OfficersChatRefusedError(Exception):
+    """An officers' chat itself refused (bot blocked or removed, chat not found).
+
+    Permanent for Telegram, but not a dead letter: the fault is the configuration
+    (OFFICER_CHAT_ID, the unit's chat, the bot's membership), not the row, and a tip must never
+    wait on a person retrying it. So the card (or answer) stays in the queue with capped backoff
+    and goes out by itself once the chat is fixed; its refusals are counted, and when one row
+    reaches OUTBOX_MAX_PERMANENT_FAILURES the administrators are told, once per chat until that
+    chat accepts a message again (once more after a restart at worst).
+    """
+
+    def __init__(self, chat_id: int) -> None:
+        super().__init__(chat_id)
+        self.chat_id = chat_id
 
 
 class UndeliverableError(Exception):
@@ -102,7 +129,12 @@ class OutboxDeliverer:
         self._lock = asyncio.Lock()
         self._again = False
         self._warned_no_chat = False
-        self._kinds: dict[str, Delivery] = {OUTBOX_TIP_CARD: _deliver_tip_card}
+        # Officers' chats the admins were told refuse the bot (see OfficersChatRefusedError).
+        self._refusing_chats: set[int] = set()
+        self._kinds: dict[str, Delivery] = {
+            OUTBOX_TIP_CARD: _deliver_tip_card,
+            ADMIN_ALERT: deliver_admin_alert,
+        }
         self._card_keyboard: CardKeyboard | None = None
 
     def register(self, kind: str, delivery: Delivery) -> None:
@@ -146,8 +178,8 @@ class OutboxDeliverer:
         for row in await outbox.due(now, limit=BATCH):
             delivery = self._kinds.get(row.kind)
             if delivery is None:
-                log.error("outbox row %d has unknown kind %r; it waits", row.id, row.kind)
-                await self._failed(row, f"unknown kind {row.kind!r}")
+                log.error("outbox row %d has unknown kind %r", row.id, row.kind)
+                await self._refused(row, f"unknown kind {row.kind!r}")
                 continue
             try:
                 await delivery(self, row)
@@ -172,24 +204,37 @@ class OutboxDeliverer:
                 await self._failed(row, str(error), next_attempt_at=until)
                 await outbox.postpone_all(until)
                 return delivered
-            except _ChatRefusedError as refusal:
+            except OfficersChatRefusedError as refusal:
                 cause = refusal.__cause__
                 log.error(
-                    "the officers' chat refuses messages (%s); check OFFICER_CHAT_ID or the "
+                    "the officers' chat %s refuses messages (%s); check OFFICER_CHAT_ID or the "
                     "unit's chat and that the bot is a member there. Retrying with backoff.",
+                    refusal.chat_id,
                     cause,
                 )
-                await self._failed(row, str(cause))
+                await self._chat_refused(row, refusal.chat_id, str(cause))
                 # The rows behind it most likely go to the same chat: leave them for later.
                 return delivered
             except TelegramError as error:
-                log.warning("outbox row %d failed (%s); it will be retried", row.id, error)
-                await self._failed(row, str(error))
+                if is_not_modified(error):
+                    # The message already says what this row would make it say.
+                    log.info("outbox row %d changed nothing: %s", row.id, error)
+                elif is_permanent(error):
+                    await self._refused(row, str(error))
+                    continue
+                else:
+                    log.warning("outbox row %d failed (%s); it will be retried", row.id, error)
+                    await self._failed(row, str(error))
+                    continue
+            except PermanentDeliveryError as error:
+                log.warning("outbox row %d cannot be delivered: %s", row.id, error)
+                await self._refused(row, str(error))
                 continue
             except Exception as error:
-                # A bug or bad data in one row must not stop the rows behind it.
+                # A bug or bad data in one row must not stop the rows behind it, and retrying
+                # the same row for ever would not fix it: it counts as a permanent failure.
                 log.exception("outbox row %d could not be delivered", row.id)
-                await self._failed(row, repr(error))
+                await self._refused(row, repr(error))
                 continue
             await outbox.mark_delivered(row.id, self.services.clock.now())
             delivered += 1
@@ -198,10 +243,93 @@ class OutboxDeliverer:
     async def _failed(
         self, row: OutboxRow, error: str, *, next_attempt_at: datetime | None = None
     ) -> None:
+        """Record a transient failure: try again after the backoff, however many times."""
         attempts = row.attempts + 1
         when = next_attempt_at or self.services.clock.now() + retry_delay(attempts)
         await self.services.tips.outbox.mark_failed(
             row.id, attempts=attempts, next_attempt_at=when, error=error
+        )
+
+    def chat_accepts(self, chat_id: int) -> None:
+        """Note that an officers' chat took a message: a later refusal is news again."""
+        self._refusing_chats.discard(chat_id)
+
+    async def _chat_refused(self, row: OutboxRow, chat_id: int, error: str) -> None:
+        """Retry a row its officers' chat refused with backoff; tell the admins once per chat."""
+        outbox = self.services.tips.outbox
+        attempts = row.attempts + 1
+        refusals = row.permanent_failures + 1
+        now = self.services.clock.now()
+        await outbox.mark_refused(
+            row.id,
+            attempts=attempts,
+            permanent_failures=refusals,
+            next_attempt_at=now + retry_delay(attempts),
+            error=error,
+        )
+        limit = self.services.settings.outbox_max_permanent_failures
+        if refusals < limit or chat_id in self._refusing_chats:
+            return
+        self._refusing_chats.add(chat_id)
+        code = await self.services.tips.tips.code_of(row.payload)
+        async with self.services.db.transaction() as conn:
+            await enqueue_admin_alert(
+                conn,
+                outbox,
+                N_("alerts.chat_refuses"),
+                now,
+                chat=chat_id,
+                tip=code or "—",
+                error=error,
+            )
+        self._again = True
+
+    async def _refused(self, row: OutboxRow, error: str) -> None:
+        """Record a permanent failure; the last one allowed makes the row a dead letter."""
+        outbox = self.services.tips.outbox
+        attempts = row.attempts + 1
+        failures = row.permanent_failures + 1
+        now = self.services.clock.now()
+        limit = self.services.settings.outbox_max_permanent_failures
+        if failures < limit:
+            log.warning(
+                "outbox row %d refused for good (%s), try %d of %d", row.id, error, failures, limit
+            )
+            await outbox.mark_refused(
+                row.id,
+                attempts=attempts,
+                permanent_failures=failures,
+                next_attempt_at=now + retry_delay(failures),
+                error=error,
+            )
+            return
+        # Read before the transaction: nothing is awaited inside it but its own writes.
+        code = await self.services.tips.tips.code_of(row.payload)
+        async with self.services.db.transaction() as conn:
+            died = await outbox.mark_dead_in(
+                conn, row.id, now, attempts=attempts, permanent_failures=failures, error=error
+            )
+            # One alert per death, in the same transaction: never for a row that was already
+            # dead, and never for a dead alert (it would alert about itself for ever).
+            if died and row.kind != ADMIN_ALERT:
+                await enqueue_admin_alert(
+                    conn,
+                    outbox,
+                    N_("alerts.dead_letter"),
+                    now,
+                    id=row.id,
+                    kind=row.kind,
+                    tip=code or "—",
+                    error=error,
+                )
+                # Deliver the alert in this run rather than at the next tick.
+                self._again = True
+        log.error(
+            "outbox row %d (%s) is a dead letter after %d permanent failures: %s",
+            row.id,
+            row.kind,
+            failures,
+            error,
         )
 
     async def save_progress(self, row: OutboxRow, payload: dict[str, Any], chat_id: int) -> None:
@@ -319,8 +447,9 @@ async def _deliver_tip_card(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
             )
         except TelegramError as error:
             if _chat_level(error):
-                raise _ChatRefusedError from error
+                raise OfficersChatRefusedError(target) from error
             raise
+        deliverer.chat_accepts(target)
         card = [target, message.message_id]
         payload["card"] = card
         async with services.db.transaction() as conn:
@@ -365,7 +494,7 @@ async def _deliver_tip_card(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
             await deliverer.save_progress(row, payload, chat_id)
     except TelegramError as error:
         if _chat_level(error):
-            raise _ChatRefusedError from error
+            raise OfficersChatRefusedError(chat_id) from error
         raise
 
 

@@ -2,9 +2,11 @@
 
 A tipster is reached only through `TipService.reporter_chat(tip)`, unsealed at the moment of
 sending and never stored. Everything sent to a tipster is `protect_content` (no forwarding, no
-saving). A tipster who blocked the bot makes the row undeliverable at once (no retries for ever)
-and, for a question, the officer who asked is told. Officers' chats read answers under the
-tip's card, with the answer's text and nothing about who wrote it.
+saving). A tipster who blocked the bot makes the row undeliverable at once (no retries for ever,
+and not a dead letter: there is nothing for an administrator to fix) and, for a question, the
+officer who asked is told; any other permanent refusal ends in a dead letter (bot/tips/outbox.py).
+Officers' chats read answers under the tip's card, with the answer's text and nothing about who
+wrote it; an officers' chat that refuses them makes them wait, like cards.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.i18n import translator
-from bot.tips.outbox import NoTargetChatError, OutboxDeliverer, UndeliverableError
+from bot.tips.outbox import (
+    NoTargetChatError,
+    OfficersChatRefusedError,
+    OutboxDeliverer,
+    UndeliverableError,
+)
 from bot.tips.render import status_label as resident_status_label
 from bot.tips.repository import OutboxRow
 from bot.triage.model import OUTBOX_QUESTION, OUTBOX_REPLY, OUTBOX_STATUS, RelayMessage
@@ -115,13 +122,20 @@ async def deliver_answer(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
         chat_id = await deliverer.card_target(tip)
     if chat_id is None:
         raise NoTargetChatError
-    await deliverer.bot.send_message(
-        chat_id,
-        answer_text(deliverer.t, tip, message.body, question),
-        parse_mode=ParseMode.HTML,
-        reply_parameters=reply,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-    )
+    try:
+        await deliverer.bot.send_message(
+            chat_id,
+            answer_text(deliverer.t, tip, message.body, question),
+            parse_mode=ParseMode.HTML,
+            reply_parameters=reply,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    except TelegramError as error:
+        # The officers' chat refusing is a configuration to fix: the answer waits, like a card.
+        if _unreachable(error):
+            raise OfficersChatRefusedError(chat_id) from error
+        raise
+    deliverer.chat_accepts(chat_id)
     await triage.settle(message, "delivered")
 
 

@@ -563,8 +563,9 @@ class TriageService:
                 body=body,
                 now=now,
             )
+            # tip_id: a dead letter names its tip (/deadletters); the delivery reads message_id.
             await self.tips.outbox.enqueue_in(
-                conn, OUTBOX_QUESTION, {"message_id": message_id}, now
+                conn, OUTBOX_QUESTION, {"message_id": message_id, "tip_id": tip.id}, now
             )
             await self._event(conn, officer, tip, EVENT_ASKED, now)
             await self.repo.touch_in(conn, tip.id, now)
@@ -618,7 +619,9 @@ class TriageService:
                 body=body,
                 now=now,
             )
-            await self.tips.outbox.enqueue_in(conn, OUTBOX_REPLY, {"message_id": message_id}, now)
+            await self.tips.outbox.enqueue_in(
+                conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now
+            )
             # The tipster is never named in the history: no actor reference.
             await self.tips.tips.add_event_in(
                 conn, tip.id, at=now, actor_kind="resident", event=EVENT_REPLIED

@@ -16,7 +16,8 @@ from bot.maintenance.health import run_checks
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.conversation import CB_CATEGORY
-from tests.tips.flow import tips_settings
+from tests.officers.conftest import ADMIN
+from tests.tips.flow import deliver, tips_settings
 
 RESIDENT = Person(
     id=7391846205,
@@ -26,6 +27,7 @@ RESIDENT = Person(
     phone="+84987654321",
 )
 VI = translator("vi")
+ADMIN_T = translator(ADMIN.language_code or "vi")
 
 
 def _rows(database_path: Path) -> list[tuple[int, str, object, int, int]]:
@@ -175,7 +177,7 @@ async def test_a_failed_update_is_run_again_without_an_apology(database_path: Pa
 async def test_an_update_that_keeps_failing_is_parked_and_check_names_it(
     database_path: Path,
 ) -> None:
-    settings = tips_settings(database_path, inbox_max_attempts=2)
+    settings = tips_settings(database_path, inbox_max_attempts=2, admin_user_ids=(ADMIN.id,))
     async with BotHarness(settings) as bot:
         bot.api.fail_until_cleared("sendMessage", error="5xx", chat_id=RESIDENT.id)
         update = bot.updates.command(RESIDENT, "/start")
@@ -186,6 +188,14 @@ async def test_an_update_that_keeps_failing_is_parked_and_check_names_it(
         findings = {f.name: f for f in await run_checks(bot.app.services.db, None)}
         assert not findings["inbox"].ok
         assert str(update.update_id) in findings["inbox"].detail
+        # The administrators are told once, in their language, without the person's words.
+        bot.api.clear_failures()
+        await deliver(bot)
+        await deliver(bot)
+        [alert] = bot.api.sent_messages(ADMIN.id)
+        assert alert.text == ADMIN_T(
+            "alerts.inbox_parked", update=update.update_id, attempts=2, error="NetworkError"
+        )
 
 
 async def test_an_update_that_stops_the_bot_every_time_is_parked(database_path: Path) -> None:

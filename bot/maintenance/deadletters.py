@@ -1,0 +1,104 @@
+"""/deadletters: the outbox rows that failed for good, and putting them back in the queue.
+
+/deadletters              the count and the newest few: kind, tip, when and why each died
+/deadletters retry ID     put one back (it gets OUTBOX_MAX_PERMANENT_FAILURES tries again)
+/deadletters retry all    put every one back (after fixing an officers' chat, say)
+
+Admins only, guarded like every officer command (bot.officers.access): anyone else gets exactly
+the unknown-command answer. `python -m bot check` lists the same rows (bot/maintenance/health.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, tzinfo
+from typing import Final
+
+from telegram import Update
+from telegram.ext import BaseHandler, ContextTypes
+
+from bot.application import services_of
+from bot.i18n import N_, Translator
+from bot.messaging import reply_in_chat
+from bot.officers.access import ADMIN_ONLY, Officer, officer_command
+from bot.tips.outbox import kick_outbox
+from bot.tips.repository import DeadLetter, TipsRepository
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+# Enough to see what is wrong without a wall of text; `check` and the count say how many more.
+SHOWN: Final = 10
+ERROR_SHOWN: Final = 200
+
+
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """Return a moment as the local day and time admins read elsewhere (dd/mm/yyyy hh:mm)."""
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+async def dead_letter_line(
+    t: Translator, tips: TipsRepository, letter: DeadLetter, zone: tzinfo
+) -> str:
+    """Return one dead letter as the list shows it."""
+    return t(
+        "deadletters.line",
+        id=letter.id,
+        kind=letter.kind,
+        tip=await tips.code_of(letter.payload) or "—",
+        at=local_time(letter.dead_at, zone),
+        attempts=letter.attempts,
+        error=(letter.last_error or "—")[:ERROR_SHOWN],
+    )
+
+
+async def dead_letters(update: Update, context: Context, officer: Officer) -> object:
+    """List the dead letters, or put one (or all) back in the queue."""
+    services = services_of(context)
+    t = await services.translator_for(update)
+    outbox = services.tips.outbox
+    args = [arg.lower() for arg in context.args or []]
+    if not args:
+        letters = await outbox.dead_letters(limit=SHOWN)
+        if not letters:
+            await reply_in_chat(update, context, t("deadletters.empty"))
+            return None
+        lines = [
+            t("deadletters.title", count=await outbox.dead_count(), shown=len(letters)),
+            *[
+                await dead_letter_line(t, services.tips.tips, letter, services.settings.zone)
+                for letter in letters
+            ],
+        ]
+        await reply_in_chat(update, context, "\n\n".join(lines))
+        return None
+    if len(args) != 2 or args[0] != "retry" or not (args[1] == "all" or args[1].isdigit()):
+        await reply_in_chat(update, context, t("deadletters.usage"))
+        return None
+    now = services.clock.now()
+    if args[1] == "all":
+        count = await outbox.revive(now)
+        log.info("admin %s put %d dead letters back in the outbox", officer.user_id, count)
+        await reply_in_chat(update, context, t("deadletters.retried_all", count=count))
+    else:
+        row_id = int(args[1])
+        if not await outbox.revive(now, row_id):
+            await reply_in_chat(update, context, t("deadletters.not_found", id=row_id))
+            return None
+        log.info("admin %s put dead letter %d back in the outbox", officer.user_id, row_id)
+        await reply_in_chat(update, context, t("deadletters.retried", id=row_id))
+    kick_outbox(context)
+    return None
+
+
+def handlers() -> list[BaseHandler[Update, Context, object]]:
+    """Return the dead letters' handlers (guarded: admins only)."""
+    return [
+        officer_command(
+            "deadletters",
+            dead_letters,
+            roles=ADMIN_ONLY,
+            description=N_("command.deadletters"),
+        )
+    ]
