@@ -6,7 +6,7 @@ import asyncio
 import socket
 from pathlib import Path
 
-from bot.testing.botapi import InMemoryBotApi
+from bot.testing.botapi import FailureKind, InMemoryBotApi
 from bot.testing.harness import TEST_SECRET, TEST_TOKEN, bot_process
 from bot.testing.http_server import BotApiHttpServer
 
@@ -55,36 +55,35 @@ async def test_the_bot_waits_for_an_unreachable_bot_api_and_comes_up_by_itself(
     assert TEST_TOKEN not in bot.stderr.decode()
 
 
-async def test_a_token_telegram_rejects_stops_start_up_with_one_line(tmp_path: Path) -> None:
+async def _stopped_by(tmp_path: Path, method: str, error: FailureKind) -> tuple[int, str]:
+    """Run the bot against a Bot API whose `method` always fails; return its code and line.
+
+    The line is the one thing it printed besides its log lines (migrations at start-up).
+    """
     api = InMemoryBotApi()
-    api.fail_until_cleared("getMe", error="401")
+    api.fail_until_cleared(method, error=error)
     async with (
         BotApiHttpServer(api) as server,
         bot_process(tmp_path, **_settings(tmp_path, server.url)) as bot,
     ):
         await asyncio.wait_for(bot.process.wait(), 30)
-    assert bot.process.returncode == 2
     stderr = bot.stderr.decode()
     assert "Traceback" not in stderr
-    # Log lines of the start-up so far (migrations), then the one line that says why.
-    errors = [line for line in _lines(bot.stderr) if not line[:4].isdigit()]
-    assert len(errors) == 1, stderr
-    assert errors[0].startswith("Error: TELEGRAM_BOT_TOKEN: Telegram rejected the token")
+    lines = [line for line in _lines(bot.stderr) if not line[:4].isdigit()]
+    assert len(lines) == 1, stderr
+    assert bot.process.returncode is not None
+    return bot.process.returncode, lines[0]
+
+
+async def test_a_token_telegram_rejects_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    code, line = await _stopped_by(tmp_path, "getMe", "401")
+    assert code == 2
+    assert line.startswith("Error: TELEGRAM_BOT_TOKEN: Telegram rejected the token")
 
 
 async def test_a_second_poller_stops_the_bot_with_one_line(tmp_path: Path) -> None:
-    api = InMemoryBotApi()
-    api.fail_until_cleared("getUpdates", error="409")
-    async with (
-        BotApiHttpServer(api) as server,
-        bot_process(tmp_path, **_settings(tmp_path, server.url)) as bot,
-    ):
-        await asyncio.wait_for(bot.process.wait(), 30)
-    assert bot.process.returncode == 1
-    stderr = bot.stderr.decode()
-    assert "Traceback" not in stderr
-    errors = [line for line in _lines(bot.stderr) if not line[:4].isdigit()]
-    assert len(errors) == 1, stderr
-    assert errors[0].startswith("Error: ")
-    assert "another process is receiving this bot's updates" in errors[0]
-    assert "terminated by other getUpdates request" in errors[0]
+    code, line = await _stopped_by(tmp_path, "getUpdates", "409")
+    assert code == 1
+    assert line.startswith("Error: ")
+    assert "another process is receiving this bot's updates" in line
+    assert "terminated by other getUpdates request" in line

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import unicodedata
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from telegram import Update
 
 from bot.db import BEFORE_COMMIT, Database
 from bot.i18n import translator
@@ -18,6 +18,7 @@ from bot.testing.updates import Person
 from bot.tips.conversation import CB_CATEGORY
 from tests.officers.conftest import ADMIN
 from tests.tips.flow import deliver, tips_settings
+from tests.tips.test_anonymity import needles
 
 RESIDENT = Person(
     id=7391846205,
@@ -89,6 +90,32 @@ async def test_a_handled_update_keeps_no_content(database_path: Path) -> None:
         assert _rows(database_path) == [(update.update_id, "done", None, 0, 0)]
 
 
+async def _crash_while_answering(bot: BotHarness, update: Update, copy_to: Path) -> None:
+    """Copy the database as a power cut would leave it: `update`'s writes in, its answer not."""
+    source_path = bot.settings.database_path
+    bot.api.hold_chat(RESIDENT.id)
+    for stored in await bot.app.services.inbox.store([update]):
+        await bot.app.update_queue.put(stored)
+
+    def applied() -> bool:
+        return any(row[0] == update.update_id and row[3] >= 1 for row in _rows(source_path))
+
+    assert await bot.api.wait_until(applied, within=10)
+    with sqlite3.connect(source_path) as source, sqlite3.connect(copy_to) as copy:
+        source.backup(copy)
+    bot.api.release_chat()
+    await bot.settle()
+
+
+async def _restart_on(path: Path) -> BotHarness:
+    restarted = BotHarness(tips_settings(path))
+    await restarted.start()
+    for update in await restarted.app.services.inbox.recover(restarted.app.bot):
+        await restarted.app.update_queue.put(update)
+    await restarted.settle()
+    return restarted
+
+
 async def test_an_update_cut_off_by_a_crash_is_answered_again_and_applied_once(
     tmp_path: Path,
 ) -> None:
@@ -98,33 +125,22 @@ async def test_an_update_cut_off_by_a_crash_is_answered_again_and_applied_once(
     story = "Xe máy lạ đậu trước nhà số 12 từ nửa đêm, người đi xe đứng canh."
     async with BotHarness(tips_settings(first)) as bot:
         await _to_story_step(bot, RESIDENT)
-        bot.api.hold_chat(RESIDENT.id)
         paragraph = bot.updates.text(RESIDENT, story)
-        for update in await bot.app.services.inbox.store([paragraph]):
-            await bot.app.update_queue.put(update)
-
-        def applied() -> bool:
-            return any(row[0] == paragraph.update_id and row[3] == 1 for row in _rows(first))
-
         # The paragraph is saved; its answer is on its way when the power goes.
-        assert await bot.api.wait_until(applied, within=10)
-        with sqlite3.connect(first) as source, sqlite3.connect(after_crash) as copy:
-            source.backup(copy)
-        bot.api.release_chat()
-        await bot.settle()
+        await _crash_while_answering(bot, paragraph, after_crash)
 
-    async with BotHarness(tips_settings(after_crash)) as restarted:
-        [row] = [row for row in _rows(after_crash) if row[0] == paragraph.update_id]
-        assert row[1] == "pending"
-        assert row[3] == 1
-        for update in await restarted.app.services.inbox.recover(restarted.app.bot):
-            await restarted.app.update_queue.put(update)
-        await restarted.settle()
+    [row] = [row for row in _rows(after_crash) if row[0] == paragraph.update_id]
+    assert row[1] == "pending"
+    assert row[3] == 1
+    restarted = await _restart_on(after_crash)
+    try:
         # Answered again, as if the first answer had gone out; the paragraph is there once.
         answers = restarted.api.sent_messages(RESIDENT.id)
         assert answers, "the resident is answered after the restart"
         assert await _story_parts(restarted, RESIDENT) == [story]
         assert [r[1] for r in _rows(after_crash) if r[0] == paragraph.update_id] == ["done"]
+    finally:
+        await restarted.stop()
 
 
 async def test_a_button_whose_answer_was_lost_shows_where_the_draft_stands(
@@ -137,30 +153,20 @@ async def test_a_button_whose_answer_was_lost_shows_where_the_draft_stands(
         await bot.receive(bot.updates.command(RESIDENT, "/tip"))
         intro = bot.api.sent_messages(RESIDENT.id)[-1]
         category = next(d for row in _inline(intro) for d in row if d.startswith(CB_CATEGORY))
-        bot.api.hold_chat(RESIDENT.id)
-        press = bot.updates.callback(RESIDENT, intro, category)
-        for update in await bot.app.services.inbox.store([press]):
-            await bot.app.update_queue.put(update)
+        await _crash_while_answering(
+            bot, bot.updates.callback(RESIDENT, intro, category), after_crash
+        )
 
-        def applied() -> bool:
-            return any(row[0] == press.update_id and row[3] >= 1 for row in _rows(first))
-
-        assert await bot.api.wait_until(applied, within=10)
-        with sqlite3.connect(first) as source, sqlite3.connect(after_crash) as copy:
-            source.backup(copy)
-        bot.api.release_chat()
-        await bot.settle()
-
-    async with BotHarness(tips_settings(after_crash)) as restarted:
-        for update in await restarted.app.services.inbox.recover(restarted.app.bot):
-            await restarted.app.update_queue.put(update)
-        await restarted.settle()
+    restarted = await _restart_on(after_crash)
+    try:
         # Not "this button is no longer valid": the story question the crash swallowed.
         texts = [m.text for m in restarted.api.sent_messages(RESIDENT.id)]
         assert any(VI("tips.progress", n=2, total=6) in text for text in texts), texts
         answers = restarted.api.calls_for("answerCallbackQuery")
         assert answers
         assert all(not call.params.get("show_alert") for call in answers)
+    finally:
+        await restarted.stop()
 
 
 async def test_a_failed_update_is_run_again_without_an_apology(database_path: Path) -> None:
@@ -222,23 +228,6 @@ async def test_done_updates_are_forgotten_after_the_redelivery_window(
         assert _rows(database_path) == []
 
 
-def _needles(person: Person) -> dict[str, bytes]:
-    texts = [str(person.id), person.first_name, person.last_name or "", person.username or ""]
-    phone = person.phone or ""
-    texts += [phone, phone.lstrip("+"), phone.removeprefix("+84")]
-    needles: dict[str, bytes] = {}
-    for text in texts:
-        for form in ("NFC", "NFD"):
-            value = unicodedata.normalize(form, text)
-            needles[f"{form}:{value}"] = value.encode("utf-8")
-            needles[f"{form}:{value}:utf16"] = value.encode("utf-16-le")
-    # SQLite stores an integer big-endian in 1, 2, 3, 4, 6 or 8 bytes; a 10-digit id in 6.
-    for width in range(5, 9):
-        needles[f"id:be{width}"] = person.id.to_bytes(width, "big")
-        needles[f"id:le{width}"] = person.id.to_bytes(width, "little")
-    return needles
-
-
 async def test_unhandled_updates_on_disk_carry_no_identity(database_path: Path) -> None:
     async with BotHarness(tips_settings(database_path)) as bot:
         updates = [
@@ -256,7 +245,7 @@ async def test_unhandled_updates_on_disk_carry_no_identity(database_path: Path) 
         found = [
             f"{path.name}: {name}"
             for path in files
-            for name, needle in _needles(RESIDENT).items()
+            for name, needle in needles(RESIDENT).items()
             if needle in path.read_bytes()
         ]
         assert found == []

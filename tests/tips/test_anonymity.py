@@ -33,19 +33,23 @@ PEOPLE = (
 )
 
 
-def _needles(person: Person) -> dict[str, bytes]:
+def needles(person: Person) -> dict[str, bytes]:
+    """Return every form a person's identity could take in a file, by a name for each."""
     texts = [str(person.id), person.first_name, person.last_name or "", person.username or ""]
     phone = person.phone or ""
     texts += [phone, phone.lstrip("+"), phone.removeprefix("+84")]
-    needles: dict[str, bytes] = {}
+    found: dict[str, bytes] = {}
     for text in texts:
         for form in ("NFC", "NFD"):
             value = unicodedata.normalize(form, text)
-            needles[f"{form}:{value}"] = value.encode("utf-8")
-            needles[f"{form}:{value}:utf16"] = value.encode("utf-16-le")
-    needles["id:le"] = person.id.to_bytes(8, "little")
-    needles["id:be"] = person.id.to_bytes(8, "big")
-    return needles
+            found[f"{form}:{value}"] = value.encode("utf-8")
+            found[f"{form}:{value}:utf16"] = value.encode("utf-16-le")
+    # SQLite stores an integer big-endian in the fewest of 1, 2, 3, 4, 6 or 8 bytes (a 10-digit
+    # id in 6); any width it fits in, either byte order.
+    for width in range((person.id.bit_length() + 7) // 8, 9):
+        found[f"id{width}:le"] = person.id.to_bytes(width, "little")
+        found[f"id{width}:be"] = person.id.to_bytes(width, "big")
+    return found
 
 
 def _scan(database_path: Path) -> list[str]:
@@ -55,7 +59,7 @@ def _scan(database_path: Path) -> list[str]:
     for path in files:
         content = path.read_bytes()
         for person in PEOPLE:
-            for name, needle in _needles(person).items():
+            for name, needle in needles(person).items():
                 if needle in content:
                     found.append(f"{path.name}: {person.id} {name}")
     return found
@@ -137,7 +141,7 @@ async def test_anonymous_tips_leave_no_identity_in_the_database_or_the_officers_
     for call in officer_calls:
         dumped = json.dumps(call.params, ensure_ascii=False, default=str)
         for person in PEOPLE:
-            for name, needle in _needles(person).items():
+            for name, needle in needles(person).items():
                 if name.endswith((":utf16", ":le", ":be")):
                     continue
                 assert needle.decode() not in dumped, (call.method, person.id, name)
