@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.messaging import TEXT_LIMIT, split_html, utf16_len
+from bot.messaging import split_html
+from bot.telegram_text import TEXT_LIMIT, telegram_length
 
 
 class _TagBalance(HTMLParser):
@@ -41,7 +42,7 @@ def test_long_text_is_cut_at_line_breaks_and_keeps_everything() -> None:
     text = "\n".join(lines)
     pieces = split_html(text)
     assert len(pieces) > 1
-    assert all(utf16_len(piece) <= TEXT_LIMIT for piece in pieces)
+    assert all(telegram_length(piece) <= TEXT_LIMIT for piece in pieces)
     assert "".join(pieces) == text
     assert all(piece.endswith("\n") for piece in pieces[:-1])
 
@@ -58,7 +59,7 @@ def test_emoji_count_double_like_telegram() -> None:
     text = "🚨" * 3000  # 6000 UTF-16 units
     pieces = split_html(text)
     assert len(pieces) == 2
-    assert all(utf16_len(piece) <= TEXT_LIMIT for piece in pieces)
+    assert all(telegram_length(piece) <= TEXT_LIMIT for piece in pieces)
 
 
 def test_entities_are_never_cut_in_half() -> None:
@@ -92,7 +93,7 @@ def test_pieces_fit_and_stay_balanced(words: list[str], limit: int) -> None:
     parts.extend(["</b>"] * depth)
     text = " ".join(parts)
     pieces = split_html(text, limit=limit)
-    assert all(utf16_len(piece) <= limit for piece in pieces)
+    assert all(telegram_length(piece) <= limit for piece in pieces)
     assert all(_balanced(piece) for piece in pieces)
     visible = re.sub(r"<[^>]+>|\s", "", text)
     assert re.sub(r"<[^>]+>|\s", "", "".join(pieces)) == visible
