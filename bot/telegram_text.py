@@ -41,11 +41,11 @@ def _decoded(match: re.Match[str]) -> str:
     ref = match.group(1)
     if not ref.startswith("#"):
         return _NAMED[ref]
-    try:
-        return chr(int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:]))
-    except (ValueError, OverflowError):
-        # Out of Unicode's range: not a character, so left as the text it is.
+    code = int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:])
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        # No character behind it: the reference stays as the text it is.
         return match.group(0)
+    return chr(code)
 
 
 def visible_text(html: str) -> str:
