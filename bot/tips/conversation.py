@@ -45,7 +45,7 @@ from bot.i18n import LANGUAGES, N_, Html, Translator, translator
 from bot.messaging import send_text
 from bot.persistence import ConversationKey
 from bot.services import Services
-from bot.telegram_text import TEXT_LIMIT, clip, fits, utf16_length
+from bot.telegram_text import clip, utf16_length
 from bot.tips import steps
 from bot.tips.dates import DateProblem, parse_past_date
 from bot.tips.model import (
@@ -214,12 +214,11 @@ class Turn:
         self, query: CallbackQuery, message: Message, choice: str | None
     ) -> None:
         with contextlib.suppress(TelegramError):
-            chosen = self.t("tips.chosen", choice=choice) if choice is not None else ""
-            text = message.text_html + "\n\n" + chosen if message.text is not None else ""
-            # A question near Telegram's limit has no room for the choice: it only loses its
-            # keyboard (an edit over the limit would be refused and leave the buttons on).
-            if chosen and text and fits(text, TEXT_LIMIT):
-                await query.edit_message_text(text, reply_markup=None)
+            if choice is not None and message.text is not None:
+                await query.edit_message_text(
+                    message.text_html + "\n\n" + self.t("tips.chosen", choice=choice),
+                    reply_markup=None,
+                )
             else:
                 await query.edit_message_reply_markup(reply_markup=None)
 

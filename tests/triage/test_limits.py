@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import Language
-from bot.telegram_text import TEXT_LIMIT, utf16_length
+from bot.i18n import Language, translator
+from bot.telegram_text import TEXT_LIMIT, utf16_length, visible_text
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
-from tests.officers.conftest import OFFICER_RG
+from tests.officers.conftest import ADMIN, OFFICER_RG
 from tests.tips.flow import label
 
 from .conftest import ENGLISH_TIPSTER, OFFICERS, TIPSTER, card, deliver, plant, press
@@ -129,3 +129,14 @@ async def test_a_tipsters_answer_counts_astral_letters_as_two(
     await deliver(desk)
     answer = desk.api.last_message(OFFICERS)
     assert BOLD_B * 1500 in answer.plain_text
+
+
+async def test_command_length_guards_count_astral_letters_as_two(desk: BotHarness) -> None:
+    # 150 characters by len(), under the 300 guard; 300 units, plus the command: over it.
+    await desk.say(ADMIN, "/officers " + BOLD_B * 150)
+    assert desk.api.last_message(ADMIN.id).plain_text == (
+        "Nội dung quá dài cho lệnh này (tối đa 300 ký tự)."
+    )
+    await desk.say(OFFICER_RG, "/tips " + BOLD_B * 150)
+    usage = visible_text(translator("vi")("triage.list.usage"))
+    assert desk.api.last_message(OFFICER_RG.id).plain_text == usage
