@@ -36,7 +36,14 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
@@ -46,10 +53,12 @@ from bot.alerts import ADMIN_ALERT, deliver_admin_alert, enqueue_admin_alert
 from bot.delivery_errors import PermanentDeliveryError, is_not_modified, is_permanent
 from bot.i18n import N_, Translator, translator
 from bot.inbox.turns import detached
+from bot.messaging import send_text
 from bot.officers.chats import officer_chat_for
+from bot.telegram_text import CAPTION_LIMIT, fits
 from bot.tips.exif import strip_metadata
 from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Evidence, Tip, TipCard
-from bot.tips.render import CardFacts, card_text, evidence_caption
+from bot.tips.render import CardFacts, card_text, evidence_caption, evidence_head
 from bot.tips.repository import OutboxRow
 from bot.tips.service import OUTBOX_TIP_CARD
 
@@ -379,9 +388,32 @@ class OutboxDeliverer:
     async def send_evidence(
         self, chat_id: int, reply: ReplyParameters, tip: Tip, item: Evidence, total: int
     ) -> None:
-        """Post one attachment under a card, by Telegram file id (cleaned first if enabled)."""
+        """Post one attachment under a card, by Telegram file id (cleaned first if enabled).
+
+        A caption over Telegram's 1024 units (measured after parsing, as Telegram does) would
+        be refused: the file then goes with its head line only, and the whole caption follows
+        as a message replying to it, so nothing is cut and nothing fails.
+        """
         caption = evidence_caption(self.t, tip, item, total)
+        overflow: str | None = None
+        if item.kind != "video_note" and not fits(caption, CAPTION_LIMIT):
+            overflow, caption = caption, evidence_head(self.t, tip, item, total)
+        sent = await self._send_file(chat_id, reply, tip, item, caption)
+        if overflow is not None:
+            under = ReplyParameters(message_id=sent.message_id, allow_sending_without_reply=True)
+            await send_text(
+                self.bot,
+                chat_id,
+                overflow,
+                reply_parameters=under,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+
+    async def _send_file(
+        self, chat_id: int, reply: ReplyParameters, tip: Tip, item: Evidence, caption: str
+    ) -> Message:
         common: dict[str, Any] = {"reply_parameters": reply}
+        # Telegram's sendVideoNote takes no caption.
         if item.kind != "video_note":
             common.update(caption=caption, parse_mode=ParseMode.HTML)
         is_image = item.kind == "photo" or (
@@ -393,22 +425,19 @@ class OutboxDeliverer:
                 content, extension = cleaned
                 upload = InputFile(content, filename=f"{tip.code}-{item.position}.{extension}")
                 if item.kind == "photo":
-                    await self.bot.send_photo(chat_id, upload, **common)
-                else:
-                    await self.bot.send_document(chat_id, upload, **common)
-                return
+                    return await self.bot.send_photo(chat_id, upload, **common)
+                return await self.bot.send_document(chat_id, upload, **common)
         if item.kind == "photo":
-            await self.bot.send_photo(chat_id, item.file_id, **common)
-        elif item.kind == "video":
-            await self.bot.send_video(chat_id, item.file_id, **common)
-        elif item.kind == "voice":
-            await self.bot.send_voice(chat_id, item.file_id, **common)
-        elif item.kind == "audio":
-            await self.bot.send_audio(chat_id, item.file_id, **common)
-        elif item.kind == "video_note":
-            await self.bot.send_video_note(chat_id, item.file_id, **common)
-        else:
-            await self.bot.send_document(chat_id, item.file_id, **common)
+            return await self.bot.send_photo(chat_id, item.file_id, **common)
+        if item.kind == "video":
+            return await self.bot.send_video(chat_id, item.file_id, **common)
+        if item.kind == "voice":
+            return await self.bot.send_voice(chat_id, item.file_id, **common)
+        if item.kind == "audio":
+            return await self.bot.send_audio(chat_id, item.file_id, **common)
+        if item.kind == "video_note":
+            return await self.bot.send_video_note(chat_id, item.file_id, **common)
+        return await self.bot.send_document(chat_id, item.file_id, **common)
 
     async def _cleaned(self, item: Evidence) -> tuple[bytes, str] | None:
         try:

@@ -59,6 +59,7 @@ from bot.officers.access import (
     refuse,
 )
 from bot.services import Services
+from bot.telegram_text import utf16_length
 from bot.text import fold
 from bot.tips.codes import normalize_code
 from bot.tips.model import LEGAL_TYPES, Tip, TipCard
@@ -266,10 +267,12 @@ async def show_tip(
     deliverer = deliverer_of(application)
     await services.triage.record_view(officer, tip)
     facts = await deliverer.card_facts(tip)
+    # The whole card, untrimmed: the posted card points here for what it had to cut, and
+    # send_text splits it over as many messages as it takes.
     head = await send_text(
         context.bot,
         chat_id,
-        card_text(t, tip, facts, services.settings.zone),
+        card_text(t, tip, facts, services.settings.zone, limit=None),
         reply_markup=card_keyboard(t, services.keyring, tip),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
@@ -377,7 +380,7 @@ async def list_command(update: Update, context: Context, officer: Officer) -> ob
     services = services_of(context)
     t = await services.translator_for(update)
     message = update.effective_message
-    if message is not None and len(message.text or "") > 300:
+    if message is not None and utf16_length(message.text or "") > 300:
         raise TriageError(N_("triage.list.usage"))
     query = await _query(services, officer, t, list(context.args or []))
     text, markup = await _list_page(services, officer, t, query, 0)
