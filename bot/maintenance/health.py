@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.audit import AuditLog
 from bot.crypto import Keyring
 from bot.db import Database
-from bot.db.migrations import LATEST_VERSION, MIGRATIONS, applied_versions
+from bot.db.migrations import LATEST_VERSION, MIGRATIONS, recorded_versions
 from bot.inbox.repository import InboxRepository
 from bot.tips.repository import DeadLetter, OutboxRepository, TipsRepository
 
@@ -36,7 +36,7 @@ async def run_checks(db: Database, keyring: Keyring | None) -> list[Finding]:
     findings.append(Finding("integrity", integrity == ["ok"], "; ".join(integrity[:5])))
     foreign = await db.fetch_all("PRAGMA foreign_key_check")
     findings.append(Finding("foreign keys", not foreign, f"{len(foreign)} dangling references"))
-    applied = await applied_versions(db.conn)
+    applied = await recorded_versions(db)
     missing = sorted({step.version for step in MIGRATIONS} - set(applied))
     findings.append(
         Finding(
