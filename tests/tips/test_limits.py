@@ -270,6 +270,10 @@ async def test_any_tip_at_the_input_limits_reaches_the_officers_whole(
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         async with BotHarness(tips_settings(Path(folder) / "bot.db")) as bot:
+            # The test delivers the outbox itself, after it has aged the tip's data below: the
+            # "deliver now" job a sent tip schedules must not go first.
+            assert bot.app.job_queue is not None
+            bot.app.job_queue.scheduler.pause()
             code = await _send_tip(bot, resident, story, address, contact, caption)
             services = bot.app.services
             if stored_before is not None:
@@ -314,7 +318,10 @@ async def test_any_tip_at_the_input_limits_reaches_the_officers_whole(
             card = visible(sent[0])
             continued = f"(xem tiếp bằng lệnh /tip {code})"
             assert (continued in card) == (telegram_length(whole) > TEXT_LIMIT)
-            assert (continued in card) == (stored_before is not None)
+            # (Whether an old-limit tip's whole card overflows depends on the drawn texts: the
+            # line above is the property; a tip sent today always fits, as the next shows.)
+            if stored_before is None:
+                assert continued not in card
             assert utf16_length(card) <= TEXT_LIMIT
             assert tip.story == story.strip()
             assert tip.place_text is not None
