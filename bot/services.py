@@ -76,7 +76,7 @@ class Services:
         # at most the sightings since the last save, which only brings a purge a day closer.
         self._seen_on: date | None = None
         self._seen: set[str] = set()
-        self._unsaved: set[str] = set()
+        self._unsaved: dict[str, date] = {}
 
     async def start(self) -> None:
         """Open the database and bring its schema up to date."""
@@ -124,18 +124,23 @@ class Services:
             self._seen_on, self._seen = today, set()
         if pseudonym not in self._seen:
             self._seen.add(pseudonym)
-            self._unsaved.add(pseudonym)
+            self._unsaved[pseudonym] = today
 
     async def save_seen(self) -> None:
         """Write today's new sightings (one transaction; a person at most once a day)."""
-        if not self._unsaved or self._seen_on is None:
+        if not self._unsaved:
             return
-        unsaved, self._unsaved = self._unsaved, set()
+        unsaved, self._unsaved = self._unsaved, {}
         try:
-            await self.prefs.mark_seen(unsaved, self._seen_on)
+            await self.prefs.mark_seen(unsaved)
         except BaseException:
-            self._unsaved |= unsaved
+            # Kept for the next save, unless the person was seen again meanwhile (a later day).
+            self._unsaved = unsaved | self._unsaved
             raise
+
+    def forget_languages(self) -> None:
+        """Drop the cached choices (after a purge deleted some of them)."""
+        self._languages.clear()
 
     def _remember(self, pseudonym: str, language: Language) -> None:
         self._languages[pseudonym] = language

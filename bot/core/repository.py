@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from bot.db import Database
@@ -37,15 +37,14 @@ class PreferencesRepository:
                 (pseudonym, language, now.isoformat(timespec="seconds"), now.date().isoformat()),
             )
 
-    async def mark_seen(self, pseudonyms: Collection[str], day: date) -> None:
-        """Record that these people were seen on `day` (people without a choice: no row)."""
-        if not pseudonyms:
+    async def mark_seen(self, sightings: Mapping[str, date]) -> None:
+        """Record the day each person was last seen (people without a choice have no row)."""
+        if not sightings:
             return
-        stamp = day.isoformat()
         await self._db.execute_many(
             "UPDATE user_prefs SET seen_on = ? WHERE pseudonym = ? "
             "AND (seen_on IS NULL OR seen_on < ?)",
-            [(stamp, pseudonym, stamp) for pseudonym in pseudonyms],
+            [(day.isoformat(), pseudonym, day.isoformat()) for pseudonym, day in sightings.items()],
         )
 
     async def count_unseen_since(self, cutoff: date) -> int:

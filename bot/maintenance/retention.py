@@ -223,6 +223,8 @@ async def retention_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         log.exception("the retention purge of language choices failed")
         return
     if dropped:
+        # A cached choice would outlive its row for as long as the process runs.
+        services.forget_languages()
         log.info("retention: purged the language choices of %d people not seen since", dropped)
 
 
