@@ -3,6 +3,7 @@
 Officers' commands, in private chats, each limited to the officer's unit subtree:
 /tips [status] [category] [unit] [period]   the tips, most urgent first, paged with buttons
 /tip CODE                                   the full view (audited): card, history, messages, files
+/file CODE N                                file N of a tip as it was sent, metadata too (audited)
 /assign CODE [ID]                           choose the handler with buttons, or name them
 /note CODE text                             an internal note (never shown to the tipster)
 /transfer CODE UNIT | investigation         hand the tip to another unit or the investigation body
@@ -324,6 +325,53 @@ async def view_command(update: Update, context: Context, officer: Officer) -> ob
     chat = update.effective_chat
     if chat is not None:
         await show_tip(context, chat.id, officer, tip, t)
+    return None
+
+
+@_answers_errors
+async def file_command(update: Update, context: Context, officer: Officer) -> object:
+    """Send file N of a tip as it was stored, metadata and all, and audit the opening.
+
+    With EVIDENCE_DOWNLOAD on, a file whose metadata could not be removed is withheld from the
+    officers' chat; this is the one way to see it, in private and on the record. A code that
+    does not exist, a tip outside the officer's scope and a file number the tip lacks are all
+    answered like an unknown command, so /file reveals nothing about tips out of reach.
+    """
+    services = services_of(context)
+    t = await services.translator_for(update)
+    args = context.args or []
+    chat = update.effective_chat
+    if len(args) != 2 or chat is None:
+        raise TriageError(N_("triage.file.usage"))
+    code = normalize_code(args[0])
+    tip = await services.tips.tips.by_code(code) if code is not None else None
+    if tip is None or not await services.triage.in_scope(officer, tip):
+        await refuse(update, context)
+        return None
+    wanted = int(args[1]) if args[1].isdecimal() else None
+    evidence = await services.tips.tips.evidence(tip.id)
+    item = next((item for item in evidence if item.position == wanted), None)
+    application = context.application
+    if item is None or not isinstance(application, TipsApplication):
+        await refuse(update, context)
+        return None
+    # Audited before it is sent: an opening whose message is lost is still on the record.
+    await services.triage.record_file_opened(officer, tip, item.position)
+    caption = t("triage.file.caption", code=tip.code, index=item.position)
+    try:
+        await deliverer_of(application).send_file(chat.id, item, item.file_id, caption)
+    except BadRequest as error:
+        log.warning("evidence %d could not be sent by /file: %s", item.id, error)
+        await reply_in_chat(
+            update,
+            context,
+            t(
+                "tips.card.attachment_failed",
+                code=tip.code,
+                index=item.position,
+                total=len(evidence),
+            ),
+        )
     return None
 
 
@@ -1024,6 +1072,7 @@ def handlers() -> list[BaseHandler[Update, Context, object]]:
         officer_command("transfer", transfer_command, description=N_("command.transfer")),
         officer_command("ask", ask_command, description=N_("command.ask")),
         officer_command("overdue", overdue_command, description=N_("command.overdue")),
+        officer_command("file", file_command, description=N_("command.file")),
         officer_command("audit", audit_command, roles=ADMIN_ONLY, description=N_("command.audit")),
         officer_callback(f"^{CB_ACTION}", action_pressed, roles=CASE_WORKERS),
         officer_callback(f"^{CB_LIST}", list_pressed, roles=CASE_WORKERS),

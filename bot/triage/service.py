@@ -546,6 +546,12 @@ class TriageService:
         async with self.db.transaction() as conn:
             await self._audit(conn, officer, "tip.view", tip, now)
 
+    async def record_file_opened(self, officer: Officer, tip: Tip, position: int) -> None:
+        """Record in the audit log that an officer opened a file as it was sent (/file)."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            await self._audit(conn, officer, "tip.file", tip, now, {"position": position})
+
     # ------------------------------------------------------------ relays
 
     async def ask(self, officer: Officer, tip_id: int, text: str) -> RelayMessage:
