@@ -1,7 +1,7 @@
 """The update processor the benchmarks install: the bot's own, noting when each update is done.
 
 python-telegram-bot hands each update to `Application.update_processor`. `TimedUpdateProcessor`
-runs it as production does — one at a time, or `bot.concurrency.ConcurrentUpdates` (several
+runs it as production does — one at a time, or `bot.ptb.concurrency.ConcurrentUpdates` (several
 people at once, each person's updates in order) — and resolves, for every update id, a future
 with the `perf_counter()` at which the application finished processing it: the benchmarks
 measure "update in, answer out" with it. The same processor serves PTB's bare baseline, so
@@ -18,7 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.concurrency import Around, ConcurrentUpdates
+from bot.ptb.concurrency import Around, ConcurrentUpdates
 
 
 class TimedUpdateProcessor(BaseUpdateProcessor):

@@ -34,8 +34,8 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 from bench.config import bot_settings, start_as_in_production, stop_as_in_production
 from bench.dataset import Dataset
 from bench.measure import percentile
-from bot.figures.periods import Period, parse_period
 from bot.figures.tips_stats import TipsStatsRepository
+from bot.kernel.periods import Period, parse_period
 from bot.testing.botapi import InMemoryBotApi
 from bot.testing.harness import TEST_TOKEN, BotHarness
 from bot.testing.updates import Person, UpdateBuilder

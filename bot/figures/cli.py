@@ -14,14 +14,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.db import Database, migrate
 from bot.figures.importer import FileError, parse_file
-from bot.figures.periods import PeriodError, parse_period
 from bot.figures.render import answer_text, problem_text
 from bot.figures.service import FiguresAnswer, FiguresService, RowProblem, Scope, period_problem
-from bot.i18n import Translator, translator
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.kernel.i18n import Translator, translator
+from bot.kernel.periods import PeriodError, parse_period
 from bot.units import UnitsRepository
 
 EXIT_OK = 0

@@ -16,20 +16,18 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import (
     BaseHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.application import services_of
 from bot.figures._access import (
     ADMINS,
     READERS,
@@ -42,7 +40,6 @@ from bot.figures._access import (
 from bot.figures.importer import MAX_FILE_BYTES, FileError, parse_file
 from bot.figures.model import Indicator
 from bot.figures.numbers import NumberError, parse_number
-from bot.figures.periods import Period, PeriodError, parse_period
 from bot.figures.render import (
     answer_text,
     breakdown_text,
@@ -63,13 +60,20 @@ from bot.figures.service import (
 )
 from bot.figures.tips_stats import NoTipsTableError, TipsStatsRepository
 from bot.figures.xlsx import Workbook
-from bot.i18n import N_, Translator
-from bot.messaging import reply_in_chat
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.periods import Period, PeriodError, parse_period
+from bot.ptb.context import BotContext
+from bot.ptb.messaging import reply_in_chat
 from bot.units import Unit
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+# Until this feature names its needs in a Protocol, it sees the whole container.
+Context: TypeAlias = "BotContext[Services]"
 PRIVATE = filters.ChatType.PRIVATE
 
 MAX_ARGUMENTS_TEXT: Final = 600
@@ -95,11 +99,11 @@ def _capitalized(text: str) -> str:
 
 
 def _service(context: Context) -> FiguresService:
-    return services_of(context).figures
+    return context.services.figures
 
 
 def _today(context: Context) -> date:
-    services = services_of(context)
+    services = context.services
     return services.figures.local_today(services.settings.zone)
 
 
@@ -235,7 +239,7 @@ def _unmask(text: str) -> list[int]:
 
 async def figures_command(update: Update, context: Context, officer: Officer) -> None:
     """Answer the totals of a unit's subtree over a period, with breakdown buttons."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     parsed = await _command_query(
         update, context, t, officer, N_("figures.usage.figures"), indicators=True
     )
@@ -267,7 +271,7 @@ async def breakdown_pressed(update: Update, context: Context, officer: Officer) 
     """Send the breakdown by child unit or by year that a button asked for."""
     query = update.callback_query
     assert query is not None
-    t = await services_of(context).translator_for(update)
+    t = context.t
     match = _BREAKDOWN_DATA.match(query.data or "")
     service = _service(context)
     try:
@@ -303,8 +307,8 @@ async def breakdown_pressed(update: Update, context: Context, officer: Officer) 
 
 async def report_command(update: Update, context: Context, officer: Officer) -> None:
     """Send the report pack: a summary, a chart by year and an Excel workbook."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     parsed = await _command_query(
         update, context, t, officer, N_("figures.usage.report"), indicators=False
     )
@@ -384,8 +388,8 @@ def _file_stem(code: str, period: Period) -> str:
 
 async def stats_command(update: Update, context: Context, officer: Officer) -> None:
     """Answer the tip-derived figures of a unit's subtree over a period."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     parsed = await _command_query(
         update, context, t, officer, N_("figures.usage.stats"), indicators=False
     )
@@ -442,7 +446,7 @@ async def stats_command(update: Update, context: Context, officer: Officer) -> N
 
 async def export_command(update: Update, context: Context, officer: Officer) -> None:
     """Export the tips of the officer's scope as CSV or XLSX (asks which when not given)."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     parsed = await _command_query(
         update,
         context,
@@ -476,7 +480,7 @@ async def export_pressed(update: Update, context: Context, officer: Officer) -> 
     """Export in the format whose button was pressed."""
     query = update.callback_query
     assert query is not None
-    t = await services_of(context).translator_for(update)
+    t = context.t
     match = _EXPORT_DATA.match(query.data or "")
     try:
         period = parse_period(match.group(3)) if match else None
@@ -492,8 +496,8 @@ async def export_pressed(update: Update, context: Context, officer: Officer) -> 
 async def _send_export(
     update: Update, context: Context, officer: Officer, unit_id: int, period: Period, fmt: str
 ) -> None:
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     service = _service(context)
     if not await service.in_scope(_scope(officer), unit_id):
         await reply_in_chat(update, context, t("callback.stale"))
@@ -544,7 +548,7 @@ async def _send_export(
 
 async def indicators_command(update: Update, context: Context, officer: Officer) -> None:
     """List the indicator catalog with keys, kinds and units of measure."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     catalog = await _service(context).catalog()
     parts = [t("figures.indicators.title")]
     for indicator in catalog.active():
@@ -568,7 +572,7 @@ async def indicators_command(update: Update, context: Context, officer: Officer)
 
 async def add_indicator_command(update: Update, context: Context, officer: Officer) -> None:
     """Add an indicator to the catalog: KEY KIND MEASURE [part_of=BASE] Tên | Name."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     if _too_long(update):
         await reply_in_chat(update, context, t("figures.error.too_long"))
         return
@@ -627,7 +631,7 @@ def _drop_draft(context: Context) -> None:
 
 async def record_command(update: Update, context: Context, officer: Officer) -> object:
     """Record a figure from arguments, asking with buttons for whatever is missing."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     _drop_draft(context)
     if _too_long(update):
         await reply_in_chat(update, context, t("figures.error.too_long"))
@@ -652,7 +656,7 @@ async def record_command(update: Update, context: Context, officer: Officer) -> 
         return ConversationHandler.END
     if draft.unit is None and officer.unit_id is not None and len(args) >= 2:
         # An officer typing the whole command records for their own unit by default.
-        unit = await services_of(context).units.by_id(officer.unit_id)
+        unit = await context.services.units.by_id(officer.unit_id)
         draft.unit = unit.code if unit else None
     return await _next_step(update, context, officer, t)
 
@@ -855,7 +859,7 @@ async def _ask_indicator(update: Update, context: Context, t: Translator, *, pag
 
 async def _ask_unit(update: Update, context: Context, officer: Officer, t: Translator) -> None:
     service = _service(context)
-    units = services_of(context).units
+    units = context.services.units
     choices: list[Unit] = []
     if officer.unit_id is not None:
         own = await units.by_id(officer.unit_id)
@@ -909,7 +913,7 @@ async def record_button(update: Update, context: Context, officer: Officer) -> o
     """Take a button answer of /record: an indicator, a page, a unit or a period."""
     query = update.callback_query
     assert query is not None
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await query.answer()
     kind, _, value = (query.data or "").removeprefix(f"{_RECORD}:").partition(":")
     draft = _draft(context)
@@ -919,7 +923,7 @@ async def record_button(update: Update, context: Context, officer: Officer) -> o
     if kind == "i":
         draft.indicator = value
     elif kind == "u" and value.isdigit():
-        unit = await services_of(context).units.by_id(int(value))
+        unit = await context.services.units.by_id(int(value))
         draft.unit = unit.code if unit else None
     elif kind == "t":
         draft.period = value
@@ -929,7 +933,7 @@ async def record_button(update: Update, context: Context, officer: Officer) -> o
 async def record_text(update: Update, context: Context, officer: Officer) -> object:
     """Take a typed answer of /record for the step being asked."""
     message = update.effective_message
-    t = await services_of(context).translator_for(update)
+    t = context.t
     text = (message.text or "").strip() if message is not None else ""
     draft = _draft(context)
     state = _state_of(draft)
@@ -959,7 +963,7 @@ def _state_of(draft: Draft) -> int:
 
 async def record_not_text(update: Update, context: Context, officer: Officer) -> object:
     """Answer a sticker, photo or anything but text where /record expects typing."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     draft = _draft(context)
     state = _state_of(draft)
     key = N_("figures.record.type_value") if state == ASK_VALUE else N_("figures.record.type_text")
@@ -970,7 +974,7 @@ async def record_not_text(update: Update, context: Context, officer: Officer) ->
 async def record_reason(update: Update, context: Context, officer: Officer) -> object:
     """Take the reason of a correction and record it, superseding the earlier figure."""
     message = update.effective_message
-    t = await services_of(context).translator_for(update)
+    t = context.t
     text = (message.text or "").strip() if message is not None else ""
     draft = _draft(context)
     pending = draft.pending
@@ -988,7 +992,7 @@ async def record_reason(update: Update, context: Context, officer: Officer) -> o
 
 async def reason_not_text(update: Update, context: Context, officer: Officer) -> object:
     """Answer anything but text where a correction's reason is expected."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await reply_in_chat(update, context, t("figures.record.type_text"))
     return ASK_REASON
 
@@ -996,7 +1000,7 @@ async def reason_not_text(update: Update, context: Context, officer: Officer) ->
 async def cancel(update: Update, context: Context) -> int:
     """End /record or /import and forget what was typed."""
     _drop_draft(context)
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await reply_in_chat(update, context, t("figures.cancelled"))
     return ConversationHandler.END
 
@@ -1006,15 +1010,14 @@ async def cancel(update: Update, context: Context) -> int:
 
 async def import_command(update: Update, context: Context, officer: Officer) -> object:
     """Ask for the CSV or XLSX file to import."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await reply_in_chat(update, context, t("figures.import.send_file"))
     return WAIT_FILE
 
 
 async def import_file(update: Update, context: Context, officer: Officer) -> object:
     """Validate a sent file row by row; write every row or none, and say which rows are bad."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    t = context.t
     message = update.effective_message
     document = message.document if message is not None else None
     if document is None:
@@ -1086,7 +1089,7 @@ def _problems_text(t: Translator, name: str, problems: Sequence[RowProblem]) -> 
 
 async def import_waiting(update: Update, context: Context, officer: Officer) -> object:
     """Answer anything but a document while the import waits for its file."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await reply_in_chat(update, context, t("figures.import.send_file"))
     return WAIT_FILE
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Final, Literal
 
 from bot.figures.numbers import Number
-from bot.figures.periods import Period
-from bot.i18n import N_, Language
+from bot.kernel.i18n import N_, Language
+from bot.kernel.periods import Period
 
 Kind = Literal["flow", "stock"]
 KINDS: Final[tuple[Kind, ...]] = ("flow", "stock")

@@ -10,10 +10,10 @@ from babel.dates import format_date
 
 from bot.figures.model import MEASURES, Indicator
 from bot.figures.numbers import Number
-from bot.figures.periods import Period, from_day_key
 from bot.figures.resolve import Exclusion, TreeNode
 from bot.figures.service import Breakdown, FiguresAnswer, Line, Problem
-from bot.i18n import N_, Html, Language, Translator, translator
+from bot.kernel.i18n import N_, Html, Language, Translator, translator
+from bot.kernel.periods import Period, from_day_key
 
 _BABEL_LOCALES: Final = {"vi": "vi_VN", "en": "en_US"}
 MAX_LISTED_MISSING: Final = 15

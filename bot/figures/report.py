@@ -20,12 +20,12 @@ from typing import Any, Final
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.figures.numbers import Number
-from bot.figures.periods import Period
 from bot.figures.render import measure_text, number, percent, period_text, unit_text
 from bot.figures.repository import RawRecord
 from bot.figures.service import Breakdown, FiguresAnswer, Line
 from bot.figures.xlsx import Sheet, Workbook
-from bot.i18n import N_, Translator
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.periods import Period
 
 MAX_CHART_PANELS: Final = 8
 # Past this the raw sheet stops with a note; the CLI exports everything. Each 10,000 rows cost

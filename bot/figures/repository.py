@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from bot.db import Database
 from bot.figures.model import Indicator, Kind
 from bot.figures.numbers import Number
-from bot.figures.periods import Period
 from bot.figures.resolve import SeriesAggregate, Span, StockValue, Subtree, TreeNode
+from bot.kernel.periods import Period
 
 _INDICATOR_COLUMNS = (
     "id, key, name_vi, name_en, measure, kind, part_of, integer_only, main, sort_order, "

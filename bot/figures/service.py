@@ -10,11 +10,9 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
 
-from bot.clock import Clock
 from bot.db import Database
 from bot.figures.model import DECIMAL_MEASURES, KEY_PATTERN, MEASURES, Indicator, Kind, NewFigure
 from bot.figures.numbers import Number, NumberError, checked_number, parse_number
-from bot.figures.periods import Period, PeriodError, parse_period
 from bot.figures.repository import (
     CurrentRecord,
     FiguresRepository,
@@ -33,7 +31,9 @@ from bot.figures.resolve import (
     resolve_flow,
     resolve_stock,
 )
-from bot.i18n import N_
+from bot.kernel.clock import Clock
+from bot.kernel.i18n import N_
+from bot.kernel.periods import Period, PeriodError, parse_period
 from bot.units import Unit, UnitsRepository
 
 log = logging.getLogger(__name__)

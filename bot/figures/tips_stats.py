@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import IO, Final, Literal
 
 from bot.db import Database
-from bot.figures.periods import Period
 from bot.figures.repository import fetch_rows
+from bot.kernel.periods import Period
 
 # Columns an export may hold: codes, categories, statuses, units and times. Never the story,
 # the place, the reporter's pseudonym or any sealed value.

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.audit import AuditLog
-from bot.clock import Clock
 from bot.db import Database
-from bot.i18n import N_
+from bot.kernel.clock import Clock
+from bot.kernel.i18n import N_
+from bot.kernel.telegram_text import clip
 from bot.officers.model import Officer, Role
 from bot.officers.repository import (
     Action,
@@ -21,7 +22,6 @@ from bot.officers.repository import (
     OfficersRepository,
     Via,
 )
-from bot.telegram_text import clip
 from bot.units import Unit, UnitsRepository
 
 if TYPE_CHECKING:

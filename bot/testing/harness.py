@@ -22,9 +22,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import build_application
-from bot.application import TipsApplication
-from bot.clock import Clock
-from bot.config import Settings, load_settings
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings, load_settings
+from bot.ptb.application import TipsApplication
+from bot.services import Services
 from bot.testing.botapi import InMemoryBotApi, SentMessage
 from bot.testing.updates import Person, UpdateBuilder
 
@@ -68,7 +69,9 @@ class BotHarness:
         self.via_inbox = via_inbox
         self.api = api or InMemoryBotApi()
         self.clock = clock or Clock()
-        self.app: TipsApplication = build_application(settings, request=self.api, clock=self.clock)
+        self.app: TipsApplication[Services] = build_application(
+            settings, request=self.api, clock=self.clock
+        )
         self.errors: list[BaseException] = []
         self.app.add_error_handler(self._record_error)
         self.updates = UpdateBuilder(self.app.bot, self.api)

@@ -14,15 +14,19 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, CallbackContext, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.application import services_of
-from bot.messaging import send_text
+from bot.ptb.context import BotContext
+from bot.ptb.messaging import send_text
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 CAPACITY = 30
 REFILL_PER_SECOND = 1.0
@@ -85,7 +89,7 @@ def flood_guard(guard: FloodGuard | None = None) -> TypeHandler[Update, Any, Non
     """Return the handler that drops a resident's message bursts (add it in the first group)."""
     buckets = guard or FloodGuard()
 
-    async def check(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    async def check(update: Update, context: BotContext[Services]) -> None:
         message = update.message
         user = update.effective_user
         if message is None or user is None or message.chat.type != ChatType.PRIVATE:
@@ -94,7 +98,7 @@ def flood_guard(guard: FloodGuard | None = None) -> TypeHandler[Update, Any, Non
         if verdict is Verdict.PASS:
             return
         if verdict is Verdict.WARN:
-            t = await services_of(context).translator_for(update)
+            t = context.t
             with contextlib.suppress(TelegramError):
                 await send_text(context.bot, message.chat.id, t("tips.flood"))
         raise ApplicationHandlerStop

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.figures.periods import Period, parse_period
 from bot.figures.tips_stats import (
     TipsStatsRepository,
     TipStats,
     histogram_median,
     split_period,
 )
+from bot.kernel.periods import Period, parse_period
 from tests.figures.conftest import Figures
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
