@@ -1,7 +1,7 @@
 """The words for where a tip stands and how it ended, shared by settings and every feature.
 
 Only the vocabulary: which moves are allowed, and the legal clock, belong to the tip
-(`bot.tips`, `bot.triage.states` until it moves).
+(`bot.tips.status`, `bot.tips.deadlines`).
 """
 
 from __future__ import annotations

@@ -32,9 +32,10 @@ from bot.audit import AuditLog
 from bot.core.repository import PreferencesRepository
 from bot.db import Database
 from bot.kernel.crypto import Keyring
-from bot.kernel.status import Status
 from bot.ptb.context import BotContext
-from bot.tips.repository import TipsRepository, stamp
+from bot.tips.purge_repository import PURGED as PURGED
+from bot.tips.purge_repository import Candidate, TipsPurgeRepository
+from bot.triage.repository import TriageRepository
 
 if TYPE_CHECKING:
     from bot.ptb.application import TipsApplication
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# What a purged link or file reference holds instead (never a real pseudonym or file id).
-PURGED = "purged"
-CLOSED = Status.CLOSED.value
 EVENT = "identity_purged"
 AUDIT_ACTION = "retention.purge"
 AUDIT_ACTOR = "system"
@@ -56,33 +54,6 @@ SEEN_EVERY = timedelta(hours=1)
 JOB_INTERVAL = timedelta(days=1)
 # The first run comes a little after start-up, so a bot restarted daily still purges daily.
 JOB_FIRST_RUN = timedelta(minutes=10)
-
-# A tip is closed at its (latest) closing event; a tip marked closed without one, as data from
-# before closing events existed would be, counts from its last change instead.
-_CANDIDATES = """
-    SELECT t.id, t.code,
-           coalesce(closing.at, t.updated_at) AS closed_at,
-           (SELECT count(*) FROM tip_evidence AS e WHERE e.tip_id = t.id) AS evidence
-    FROM tips AS t
-    LEFT JOIN (
-        SELECT tip_id, max(at) AS at FROM tip_events WHERE to_status = ? GROUP BY tip_id
-    ) AS closing ON closing.tip_id = t.id
-    WHERE t.status = ?
-      AND t.reporter_pseudonym <> ?
-      AND coalesce(closing.at, t.updated_at) < ?
-    ORDER BY closed_at, t.id
-    LIMIT ?
-"""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A closed tip due for purging."""
-
-    tip_id: int
-    code: str
-    closed_at: str
-    evidence: int
 
 
 @dataclass(frozen=True)
@@ -100,50 +71,26 @@ class PurgeReport:
 
 
 class RetentionRepository:
-    """The SQL of the purge; every write inside the caller's transaction."""
+    """The purge's writes, each in the caller's transaction: the tips' own (bot.tips) and the
+    tipster's pending "Reply" (bot.triage)."""
 
     def __init__(self, db: Database) -> None:
-        self._db = db
-        self._tips = TipsRepository(db)
+        self._tips = TipsPurgeRepository(db)
+        self._triage = TriageRepository(db)
 
     async def due(self, cutoff: datetime, *, limit: int = -1) -> list[Candidate]:
         """Return closed, unpurged tips closed before `cutoff`, oldest first (-1: all)."""
-        rows = await self._db.fetch_all(_CANDIDATES, (CLOSED, CLOSED, PURGED, stamp(cutoff), limit))
-        return [
-            Candidate(int(row["id"]), str(row["code"]), str(row["closed_at"]), int(row["evidence"]))
-            for row in rows
-        ]
+        return await self._tips.due(cutoff, limit=limit)
 
     async def purge_in(
         self, conn: aiosqlite.Connection, candidate: Candidate, now: datetime, days: int
     ) -> bool:
         """Cut one tip's links and file references; False if it was purged meanwhile."""
-        cursor = await conn.execute(
-            "UPDATE tips SET reporter_pseudonym = ?, reporter_chat_sealed = NULL, "
-            "contact_sealed = NULL, updated_at = ? "
-            "WHERE id = ? AND status = ? AND reporter_pseudonym <> ?",
-            (PURGED, stamp(now), candidate.tip_id, CLOSED, PURGED),
-        )
-        if cursor.rowcount != 1:
+        if not await self._tips.cut_links_in(conn, candidate.tip_id, now):
             return False
-        await conn.execute(
-            "UPDATE tip_evidence SET file_id = ?, file_unique_id = ? WHERE tip_id = ?",
-            (PURGED, PURGED, candidate.tip_id),
-        )
         # A pending "Reply" of the tipster is a pseudonym link to this tip: it goes too.
-        await conn.execute(
-            "DELETE FROM tip_reply_waits WHERE message_id IN "
-            "(SELECT id FROM tip_messages WHERE tip_id = ?)",
-            (candidate.tip_id,),
-        )
-        await self._tips.add_event_in(
-            conn,
-            candidate.tip_id,
-            at=now,
-            actor_kind="system",
-            event=EVENT,
-            note=f"retention {days} days",
-        )
+        await self._triage.forget_waits_of_tip_in(conn, candidate.tip_id)
+        await self._tips.record_purge_in(conn, candidate.tip_id, now, event=EVENT, days=days)
         return True
 
 

@@ -18,7 +18,7 @@ LEGAL_TYPE_KEYS: Final[dict[str, str]] = {
 # Who decided the legal type: derived from the category until the resident or an officer sets it.
 LegalTypeSource = Literal["category", "resident", "officer"]
 
-# A tip starts `received`; the officers' triage (bot.triage.states.Status) moves it along.
+# A tip starts `received`; the officers' triage (bot.tips.status.Status) moves it along.
 # Statuses are text in the database (no CHECK). These are the labels *residents* read, which
 # say less than the officers' ones: "spam" is shown as closed, "unfounded" as verified.
 STATUS_RECEIVED: Final = "received"
@@ -40,7 +40,7 @@ PlaceKind = Literal["location", "address", "unit", "unknown"]
 Occurred = Literal["now", "today", "date", "unknown"]
 EvidenceKind = Literal["photo", "video", "document", "voice", "audio", "video_note"]
 
-# Criminal Procedure Code art. 147 (20 days from receipt to decide): bot.triage.deadlines.
+# Criminal Procedure Code art. 147 (20 days from receipt to decide): bot.tips.deadlines.
 MAX_EVIDENCE: Final = 10
 # A story is at least a few words and at most a few thousand characters: the officers' card
 # (one Telegram message of at most 4096 characters) must hold it whole with its header.
@@ -214,3 +214,25 @@ class TipCard:
     tip_id: int
     chat_id: int
     message_id: int
+
+
+@dataclass(frozen=True)
+class TipEvent:
+    """One entry of a tip's history."""
+
+    id: int
+    at: datetime
+    actor_kind: str
+    actor_ref: str | None
+    event: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which tips a query may return: units by id (None: every unit) and unit-less tips."""
+
+    unit_ids: frozenset[int] | None
+    unitless: bool

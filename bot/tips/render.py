@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.kernel.i18n import Html, Translator
 from bot.kernel.status import Status
 from bot.kernel.telegram_text import TEXT_LIMIT, clip, telegram_length, utf16_length
+from bot.tips.deadlines import DEADLINE_KEYS, Extension, as_extension
 from bot.tips.model import (
     LEGAL_TYPE_KEYS,
     STATUS_KEYS,
@@ -27,9 +28,8 @@ from bot.tips.model import (
     Tip,
     TipSummary,
 )
-from bot.triage.deadlines import DEADLINE_KEYS, Extension, as_extension
-from bot.triage.states import outcome_label
-from bot.triage.states import status_label as officer_status_label
+from bot.tips.status import outcome_label
+from bot.tips.status import status_label as officer_status_label
 
 
 def day(value: date) -> str:

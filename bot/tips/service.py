@@ -21,7 +21,7 @@ from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring, SealError
 from bot.kernel.i18n import Language
 from bot.ptb.persistence import ConversationKey, ConversationStore
-from bot.tips import steps
+from bot.tips import deadlines, steps
 from bot.tips.codes import new_code
 from bot.tips.model import (
     STATUS_RECEIVED,
@@ -39,7 +39,6 @@ from bot.tips.repository import (
     OutboxRepository,
     TipsRepository,
 )
-from bot.triage import deadlines
 from bot.units import UnitsRepository
 
 if TYPE_CHECKING:

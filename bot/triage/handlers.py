@@ -66,6 +66,7 @@ from bot.tips.codes import normalize_code
 from bot.tips.model import LEGAL_TYPES, Tip, TipCard
 from bot.tips.outbox import deliverer_of, kick_outbox
 from bot.tips.render import card_text
+from bot.tips.status import OPEN, as_status, status_label
 from bot.triage.model import Overdue, Scope, TipQuery, officer_ref
 from bot.triage.relay import register_deliveries
 from bot.triage.render import (
@@ -108,7 +109,6 @@ from bot.triage.render import (
     transfer_keyboard,
 )
 from bot.triage.service import OVERDUE_LIMIT, Change, TriageError
-from bot.triage.states import OPEN, as_status, status_label
 from bot.units.lookup import InputError, resolve_unit
 
 log = logging.getLogger(__name__)

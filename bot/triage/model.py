@@ -1,4 +1,8 @@
-"""Triage as the rest of the bot sees it: history entries, relayed messages, list queries."""
+"""Triage as the rest of the bot sees it: relayed messages, list queries.
+
+A tip's history entry (`TipEvent`) and the scope of a list (`Scope`) belong to the tips
+tables (bot.tips.model); they are named here too, for triage's own callers.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from typing import Final, Literal
 
 from bot.kernel.periods import Period, PeriodError, parse_period
 from bot.kernel.status import Status
+from bot.tips.model import Scope as Scope
 from bot.tips.model import Tip
-from bot.triage.states import OPEN
+from bot.tips.model import TipEvent as TipEvent
+from bot.tips.status import OPEN
 
 # Events of tip_events written by triage (the tips feature writes "received").
 EVENT_STATUS: Final = "status"
@@ -49,20 +55,6 @@ def ref_user_id(ref: str | None) -> int | None:
 
 
 @dataclass(frozen=True)
-class TipEvent:
-    """One entry of a tip's history."""
-
-    id: int
-    at: datetime
-    actor_kind: str
-    actor_ref: str | None
-    event: str
-    from_status: str | None
-    to_status: str | None
-    note: str | None
-
-
-@dataclass(frozen=True)
 class RelayMessage:
     """A question to the tipster or the tipster's answer."""
 
@@ -74,14 +66,6 @@ class RelayMessage:
     body: str
     state: MessageState
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which tips a query may return: units by id (None: every unit) and unit-less tips."""
-
-    unit_ids: frozenset[int] | None
-    unitless: bool
 
 
 @dataclass(frozen=True)

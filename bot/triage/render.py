@@ -20,10 +20,11 @@ from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import N_, Html, Translator
 from bot.kernel.status import Outcome, Status
 from bot.kernel.telegram_text import clip
+from bot.tips import deadlines
+from bot.tips.deadlines import Extension, as_extension
 from bot.tips.model import LEGAL_TYPE_KEYS, LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, Category, Tip
 from bot.tips.render import day, legal_type_label, moment
-from bot.triage import deadlines
-from bot.triage.deadlines import Extension, as_extension
+from bot.tips.status import ALLOWED, OPEN, as_status, outcome_label, status_label
 from bot.triage.model import (
     EVENT_ASKED,
     EVENT_ASSIGNED,
@@ -41,7 +42,6 @@ from bot.triage.model import (
     TipQuery,
     ref_user_id,
 )
-from bot.triage.states import ALLOWED, OPEN, as_status, outcome_label, status_label
 from bot.units import Unit
 
 # Callback data prefixes: an action on a tip (signed), asking its tipster (signed), a page of

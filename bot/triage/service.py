@@ -27,11 +27,20 @@ from bot.kernel.status import Outcome, Status
 from bot.kernel.telegram_text import clip, utf16_length
 from bot.officers.model import Officer
 from bot.officers.service import OfficersService
+from bot.tips import deadlines
 from bot.tips.codes import normalize_code
+from bot.tips.deadlines import Extension, as_extension
 from bot.tips.model import LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, LegalType, Tip, TipCard
 from bot.tips.service import OUTBOX_TIP_CARD, TipService
-from bot.triage import deadlines
-from bot.triage.deadlines import Extension, as_extension
+from bot.tips.status import (
+    OPEN,
+    TransitionRefused,
+    as_status,
+    check_transition,
+    outcome_label,
+    status_label,
+)
+from bot.tips.status_repository import TipStatusRepository
 from bot.triage.model import (
     EVENT_ASKED,
     EVENT_ASSIGNED,
@@ -54,14 +63,6 @@ from bot.triage.model import (
     officer_ref,
 )
 from bot.triage.repository import TriageRepository
-from bot.triage.states import (
-    OPEN,
-    TransitionRefused,
-    as_status,
-    check_transition,
-    outcome_label,
-    status_label,
-)
 from bot.units import Unit, UnitsRepository
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,8 @@ class TriageService:
         self.officers = officers
         self.audit = audit
         self.repo = TriageRepository(db)
+        # The tips tables belong to bot.tips: triage decides, the tips package writes.
+        self.states = TipStatusRepository(db)
         # Where the card of a tip of a unit goes (bot.officers.chats.officer_chat_for).
         self._chat_for = chat_for
         # Held while a card is redrawn (bot.triage.handlers.refresh_card): two redraws after
@@ -212,7 +215,7 @@ class TriageService:
         self, conn: aiosqlite.Connection, officer: Officer, tip_id: int, expected: Status | None
     ) -> Tip:
         """Read a tip inside the transaction; check scope and, if given, the status it had."""
-        tip = await self.repo.tip_in(conn, tip_id)
+        tip = await self.states.tip_in(conn, tip_id)
         if tip is None or not await self.in_scope(officer, tip):
             raise TipNotFoundError("?" if tip is None else tip.code)
         if expected is not None and tip.status != expected:
@@ -222,7 +225,7 @@ class TriageService:
     async def _save(
         self, conn: aiosqlite.Connection, before: Tip, after: Tip, now: datetime
     ) -> None:
-        if not await self.repo.save_in(conn, after, expected_status=before.status, now=now):
+        if not await self.states.save_in(conn, after, expected_status=before.status, now=now):
             # Unreachable while this process holds the write lock; another process writing
             # the same file (the command line) could get here.
             raise TriageError(N_("triage.refused.changed"), status=_status(before.status))
@@ -480,7 +483,7 @@ class TriageService:
         async with self.db.transaction() as conn:
             tip = await self._locked(conn, officer, tip_id, None)
             await self._event(conn, officer, tip, EVENT_NOTE, now, note=note)
-            await self.repo.touch_in(conn, tip.id, now)
+            await self.states.touch_in(conn, tip.id, now)
             await self._audit(conn, officer, "tip.note", tip, now, {"length": utf16_length(note)})
         return tip
 
@@ -574,7 +577,7 @@ class TriageService:
                 conn, OUTBOX_QUESTION, {"message_id": message_id, "tip_id": tip.id}, now
             )
             await self._event(conn, officer, tip, EVENT_ASKED, now)
-            await self.repo.touch_in(conn, tip.id, now)
+            await self.states.touch_in(conn, tip.id, now)
             await self._audit(conn, officer, "relay.ask", tip, now, {"message": message_id})
         message = await self.repo.message(message_id)
         assert message is not None
@@ -613,7 +616,7 @@ class TriageService:
         now = self.clock.now()
         pseudonym = self.tips.pseudonym(user_id)
         async with self.db.transaction() as conn:
-            tip = await self.repo.tip_in(conn, question.tip_id)
+            tip = await self.states.tip_in(conn, question.tip_id)
             if tip is None or tip.reporter_pseudonym != pseudonym:
                 return None
             message_id = await self.repo.add_message_in(
@@ -658,7 +661,7 @@ class TriageService:
 
     async def history(self, tip_id: int) -> list[TipEvent]:
         """Return a tip's history, oldest first."""
-        return await self.repo.events(tip_id)
+        return await self.states.events(tip_id)
 
     async def messages(self, tip_id: int) -> list[RelayMessage]:
         """Return a tip's questions and answers, oldest first."""
@@ -678,7 +681,7 @@ class TriageService:
             zone = self.settings.zone
             since = datetime.combine(query.period.start, time(), zone)
             until = datetime.combine(query.period.end + timedelta(days=1), time(), zone)
-        return await self.repo.find(
+        return await self.states.find(
             scope,
             statuses=None
             if query.statuses is None
@@ -696,10 +699,10 @@ class TriageService:
         last_day = today + timedelta(days=deadlines.DUE_SOON_DAYS)
         hours = self.settings.untaken_alert_hours
         cutoff = self.clock.now() - timedelta(hours=hours)
-        due = await self.repo.due_by(
+        due = await self.states.due_by(
             scope, last_day, [status.value for status in OPEN], limit=limit
         )
-        untaken = await self.repo.untaken(
+        untaken = await self.states.untaken(
             scope, cutoff, [status.value for status in _UNTAKEN], limit=limit
         )
         return Overdue(today, due, untaken, hours)

@@ -11,6 +11,7 @@ import pytest
 from bot.kernel.status import Outcome, Status
 from bot.testing.harness import BotHarness
 from bot.tips.model import Tip
+from bot.tips.status import ALLOWED
 from bot.triage.render import (
     OUTCOMES,
     VERB_CLOSE,
@@ -19,7 +20,6 @@ from bot.triage.render import (
     action_data,
     status_index,
 )
-from bot.triage.states import ALLOWED
 from tests.officers.conftest import ADMIN, ANALYST, OFFICER_GQ, OFFICER_RG, RESIDENT, REVOKED
 
 from .conftest import (
