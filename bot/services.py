@@ -19,7 +19,6 @@ from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import Language, Translator, translator
-from bot.officers.chats import officer_chat_for
 from bot.officers.service import OfficersService
 from bot.tips.service import TipService
 from bot.triage.service import TriageService
@@ -56,7 +55,12 @@ class Services:
         # The hash-chained record of every officer action (bot.audit).
         self.audit = AuditLog(self.db, self.keyring)
         self.officers = OfficersService(
-            self.db, self.units, self.clock, config_admins=settings.admin_user_ids, audit=self.audit
+            self.db,
+            self.units,
+            self.clock,
+            config_admins=settings.admin_user_ids,
+            audit=self.audit,
+            officer_chat_id=settings.officer_chat_id,
         )
         self.triage = TriageService(
             settings=settings,
@@ -66,7 +70,7 @@ class Services:
             units=self.units,
             officers=self.officers,
             audit=self.audit,
-            chat_for=lambda unit_id: officer_chat_for(self, unit_id),
+            chat_for=self.officers.chat_for,
         )
         # Language is looked up on every update; a bounded cache keeps that off the database.
         self._languages: OrderedDict[str, Language] = OrderedDict()

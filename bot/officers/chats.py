@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from telegram import Bot, ChatMember, ChatMemberRestricted
 from telegram.constants import ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-if TYPE_CHECKING:
-    from bot.services import Services
+from bot.units import UnitsRepository
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +29,16 @@ class ChatCheck:
     problem: str = ""
 
 
-async def officer_chat_for(services: Services, unit_id: int | None) -> int | None:
-    """Return where tips of a unit go: its own chat, the nearest ancestor's, or OFFICER_CHAT_ID."""
+async def officer_chat_for(
+    units: UnitsRepository, officer_chat_id: int | None, unit_id: int | None
+) -> int | None:
+    """Return where tips of a unit go: its own chat, the nearest ancestor's, or OFFICER_CHAT_ID
+    (`officer_chat_id`)."""
     if unit_id is not None:
-        chat_id = await services.units.nearest_chat(unit_id)
+        chat_id = await units.nearest_chat(unit_id)
         if chat_id is not None:
             return chat_id
-    return services.settings.officer_chat_id
+    return officer_chat_id
 
 
 async def check_chat(bot: Bot, chat_id: int, source: str) -> ChatCheck:
@@ -95,17 +96,19 @@ def _posting_problem(chat_type: str, member: ChatMember, members_muted: bool) ->
     return ""
 
 
-async def check_officer_chats(bot: Bot, services: Services) -> list[ChatCheck]:
+async def check_officer_chats(
+    bot: Bot, units: UnitsRepository, officer_chat_id: int | None
+) -> list[ChatCheck]:
     """Check OFFICER_CHAT_ID and every unit's own chat, logging one clear line for each."""
     targets: list[tuple[int, str]] = []
-    if services.settings.officer_chat_id is None:
+    if officer_chat_id is None:
         log.warning(
             "OFFICER_CHAT_ID is not set: new tips will not be posted to an officers' chat "
             "(set it to the id of the officers' group, e.g. -1001234567890)"
         )
     else:
-        targets.append((services.settings.officer_chat_id, "OFFICER_CHAT_ID"))
-    for unit in await services.units.with_chats():
+        targets.append((officer_chat_id, "OFFICER_CHAT_ID"))
+    for unit in await units.with_chats():
         assert unit.chat_id is not None
         targets.append((unit.chat_id, f"the chat of unit {unit.code}"))
     checks: list[ChatCheck] = []
@@ -124,5 +127,4 @@ async def check_officer_chats(bot: Bot, services: Services) -> list[ChatCheck]:
                 source,
                 check.problem,
             )
-    services.officers.chat_checks = {check.chat_id: check for check in checks}
     return checks

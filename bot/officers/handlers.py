@@ -51,7 +51,6 @@ from bot.officers.access import (
     officer_message,
     refuse,
 )
-from bot.officers.chats import check_officer_chats
 from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
 from bot.officers.model import Role, as_role
 from bot.officers.repository import OfficerChange, OfficerRecord
@@ -696,5 +695,5 @@ def handlers() -> list[BaseHandler[Update, Context, object]]:
 
 async def on_startup(application: TipsApplication[Any]) -> None:
     """Check the officers' chats and bring the officers' command menus up to date."""
-    await check_officer_chats(application.bot, application.services)
+    await application.services.officers.check_chats(application.bot)
     await publish_all_officer_menus(application)

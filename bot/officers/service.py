@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import aiosqlite
+from telegram import Bot
 
 from bot.audit import AuditLog
 from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.i18n import N_
 from bot.kernel.telegram_text import clip
+from bot.officers.chats import ChatCheck, check_officer_chats, officer_chat_for
 from bot.officers.model import Officer, Role
 from bot.officers.repository import (
     Action,
@@ -23,9 +24,6 @@ from bot.officers.repository import (
     Via,
 )
 from bot.units import Unit, UnitsRepository
-
-if TYPE_CHECKING:
-    from bot.officers.chats import ChatCheck
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +77,7 @@ class OfficersService:
         *,
         config_admins: Iterable[int] = (),
         audit: AuditLog | None = None,
+        officer_chat_id: int | None = None,
     ) -> None:
         self._db = db
         # Grants and revocations are officer actions: each is chained into the audit log in the
@@ -93,8 +92,20 @@ class OfficersService:
         # Names of ADMIN_USER_IDS admins as Telegram last showed them: they have no registry
         # row to keep a name in, and a list of bare ids is hard to read.
         self.config_names: dict[int, str] = {}
-        # Filled at start-up by bot.officers.chats.check_officer_chats: {chat id: result}.
+        # OFFICER_CHAT_ID: where tips go when their unit has no chat of its own.
+        self.officer_chat_id = officer_chat_id
+        # What the start-up check (`check_chats`) found: {chat id: result}.
         self.chat_checks: dict[int, ChatCheck] = {}
+
+    async def check_chats(self, bot: Bot) -> list[ChatCheck]:
+        """Check that the bot can post in every officers' chat, and keep what was found."""
+        checks = await check_officer_chats(bot, self.units, self.officer_chat_id)
+        self.chat_checks = {check.chat_id: check for check in checks}
+        return checks
+
+    async def chat_for(self, unit_id: int | None) -> int | None:
+        """Return the officers' chat that gets the tips of a unit (bot.officers.chats)."""
+        return await officer_chat_for(self.units, self.officer_chat_id, unit_id)
 
     # ------------------------------------------------------------ lookups
 

@@ -52,7 +52,6 @@ from bot.alerts import ADMIN_ALERT, deliver_admin_alert, enqueue_admin_alert
 from bot.inbox.turns import detached
 from bot.kernel.i18n import N_, Translator, translator
 from bot.kernel.telegram_text import CAPTION_LIMIT, fits
-from bot.officers.chats import officer_chat_for
 from bot.ptb.context import BotContext
 from bot.ptb.delivery_errors import PermanentDeliveryError, is_not_modified, is_permanent
 from bot.ptb.messaging import send_text
@@ -351,7 +350,7 @@ class OutboxDeliverer:
 
     async def card_target(self, tip: Tip) -> int | None:
         """Return the chat a tip's card goes to: its unit's (or an ancestor's), else the default."""
-        return await officer_chat_for(self.services, tip.unit_id)
+        return await self.services.officers.chat_for(tip.unit_id)
 
     async def card_facts(self, tip: Tip) -> CardFacts:
         """Gather what a card shows besides the tip row."""

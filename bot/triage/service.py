@@ -157,7 +157,7 @@ class TriageService:
         self.repo = TriageRepository(db)
         # The tips tables belong to bot.tips: triage decides, the tips package writes.
         self.states = TipStatusRepository(db)
-        # Where the card of a tip of a unit goes (bot.officers.chats.officer_chat_for).
+        # Where the card of a tip of a unit goes (OfficersService.chat_for).
         self._chat_for = chat_for
         # Held while a card is redrawn (bot.triage.handlers.refresh_card): two redraws after
         # two quick actions never land in the wrong order.

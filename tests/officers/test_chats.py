@@ -111,10 +111,11 @@ async def test_units_may_have_their_own_chat_and_tips_go_to_the_nearest(
         ).encode()
         assert (await import_units_csv(services.units, csv, services.clock.now())).ok
         units = {unit.code: unit.id for unit in await services.units.all()}
-        assert await officer_chat_for(services, units["KG-RG"]) == RACH_GIA_CHAT
-        assert await officer_chat_for(services, units["KG-RG-VTV"]) == RACH_GIA_CHAT
-        assert await officer_chat_for(services, units["KG-GQ"]) == OFFICERS_CHAT
-        assert await officer_chat_for(services, None) == OFFICERS_CHAT
+        default = services.settings.officer_chat_id
+        assert await officer_chat_for(services.units, default, units["KG-RG"]) == RACH_GIA_CHAT
+        assert await officer_chat_for(services.units, default, units["KG-RG-VTV"]) == RACH_GIA_CHAT
+        assert await officer_chat_for(services.units, default, units["KG-GQ"]) == OFFICERS_CHAT
+        assert await officer_chat_for(services.units, default, None) == OFFICERS_CHAT
         with caplog.at_level(logging.INFO):
             await harness.stop()
             await harness.start()
