@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import cast
 
 import aiosqlite
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, MessageHandler, filters
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.alerts import enqueue_admin_alert
 from bot.audit.jobs import schedule_anchors
 from bot.core import handlers as core
 from bot.figures.handlers import figures_handlers
@@ -22,6 +22,8 @@ from bot.maintenance import deadletters
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
+from bot.outbox.alerts import enqueue_admin_alert
+from bot.outbox.jobs import schedule_outbox
 from bot.ptb.application import CONTEXT_TYPES, TipsApplication
 from bot.ptb.concurrency import ConcurrentUpdates
 from bot.ptb.errors import on_error
@@ -60,6 +62,17 @@ def _parked_alert(services: Services) -> ParkAlert:
     return alert
 
 
+def _outbox_bot(settings: Settings, request: BaseRequest) -> Bot:
+    """Return the outbox's own bot: the same token and connection pool, no rate limiter."""
+    return Bot(
+        token=settings.token(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_api_file_url,
+        request=request,
+        get_updates_request=request,
+    )
+
+
 def build_application(
     settings: Settings,
     request: BaseRequest | None = None,
@@ -67,7 +80,10 @@ def build_application(
     clock: Clock | None = None,
 ) -> TipsApplication[Services]:
     """Build the bot: services, Telegram client, handlers in their deliberate order."""
-    services = Services(settings, clock=clock)
+    # The request python-telegram-bot would build itself (a pool of 256), made here so the
+    # outbox's plain bot can share its connection pool (bot.outbox.deliverer).
+    shared = request if request is not None else HTTPXRequest(connection_pool_size=256)
+    services = Services(settings, clock=clock, outbox_bot=_outbox_bot(settings, shared))
     builder = (
         ApplicationBuilder()
         .application_class(TipsApplication, kwargs={"services": services})
@@ -89,8 +105,9 @@ def build_application(
     )
     # Conversation states in SQLite (sealed keys), so a restart resumes every resident.
     builder = builder.persistence(tips.persistence(services))
+    builder = builder.request(shared)
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.get_updates_request(request)
     # Always our processor: it keeps each person's updates in order and runs every update
     # taken from the durable inbox inside its turn (bot.inbox), even one at a time.
     builder = builder.concurrent_updates(
@@ -139,8 +156,11 @@ def build_application(
     schedule_anchors(application)
     schedule_inbox_pruning(application)
     schedule_retention(application)
+    if application.job_queue is None:
+        raise RuntimeError("the bot needs python-telegram-bot's job-queue extra")
+    # The outbox's one deliverer, built with the services, runs on the JobQueue.
+    schedule_outbox(application.job_queue, services.deliverer, settings.outbox_interval_seconds)
     tips.schedule_jobs(application)
-    # After the outbox exists: triage adds its deliveries, the card's buttons and the digest.
     triage.register(application)
     application.add_handler(flush_after_update(), group=PERSISTENCE)
     return application

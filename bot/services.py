@@ -6,7 +6,7 @@ import logging
 from collections import OrderedDict
 from datetime import date, timedelta
 
-from telegram import Update
+from telegram import Bot, Update
 
 from bot.audit import AuditLog
 from bot.audit.jobs import anchor_now
@@ -20,7 +20,12 @@ from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import Language, Translator, translator
 from bot.officers.service import OfficersService
-from bot.tips.service import TipService
+from bot.outbox.admin_alerts import AdminAlerts
+from bot.outbox.alerts import ADMIN_ALERT
+from bot.outbox.deliverer import Delivery, OutboxDeliverer
+from bot.tips.service import OUTBOX_TIP_CARD, TipService
+from bot.triage import relay
+from bot.triage.card import Cards
 from bot.triage.service import TriageService
 from bot.units import UnitsRepository
 
@@ -32,7 +37,7 @@ _LANGUAGE_CACHE_SIZE = 10_000
 class Services:
     """The application's shared dependencies and their start/stop."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, outbox_bot: Bot, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or Clock()
         self.keyring = Keyring(settings.secret())
@@ -72,6 +77,27 @@ class Services:
             audit=self.audit,
             chat_for=self.officers.chat_for,
         )
+        # The officers' card: facts, text, buttons, posting and redraw (bot.triage.card).
+        self.cards = Cards(
+            bot=outbox_bot,
+            settings=settings,
+            keyring=self.keyring,
+            tips=self.tips,
+            units=self.units,
+            officers=self.officers,
+            triage=self.triage,
+        )
+        # The one outbox deliverer, with every kind of row the features queue.
+        self.deliverer = OutboxDeliverer(
+            outbox_bot,
+            self.tips.outbox,
+            self.clock,
+            self._outbox_kinds(),
+            db=self.db,
+            max_permanent_failures=settings.outbox_max_permanent_failures,
+            language=settings.default_language,
+            subject=self.tips.tips.code_of,
+        )
         # Language is looked up on every update; a bounded cache keeps that off the database.
         self._languages: OrderedDict[str, Language] = OrderedDict()
         # Who was seen today (so a language choice is kept while its owner is active, and
@@ -81,6 +107,20 @@ class Services:
         self._seen_on: date | None = None
         self._seen: set[str] = set()
         self._unsaved: dict[str, date] = {}
+
+    def _outbox_kinds(self) -> dict[str, Delivery]:
+        """Return every kind of outbox row and its delivery: the card, triage's, the alerts."""
+        alerts = AdminAlerts(
+            admin_chat_id=self.settings.admin_chat_id,
+            default_language=self.settings.default_language,
+            administrators=self.officers.administrators,
+            language_of=self.language_of,
+        )
+        return {
+            OUTBOX_TIP_CARD: self.cards.deliver,
+            ADMIN_ALERT: alerts.deliver,
+            **relay.deliveries(self),
+        }
 
     @property
     def default_language(self) -> Language:

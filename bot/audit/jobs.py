@@ -6,9 +6,9 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.alerts import enqueue_admin_alert
 from bot.audit.anchor import ANCHOR_EVERY, compare_with_anchors, update_anchor
 from bot.kernel.i18n import N_
+from bot.outbox.alerts import enqueue_admin_alert
 from bot.ptb.context import BotContext
 
 if TYPE_CHECKING:

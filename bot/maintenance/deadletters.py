@@ -19,10 +19,11 @@ from telegram.ext import BaseHandler
 
 from bot.kernel.i18n import N_, Translator
 from bot.officers.access import ADMIN_ONLY, Officer, officer_command
+from bot.outbox.jobs import kick_outbox
+from bot.outbox.repository import DeadLetter
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat
-from bot.tips.outbox import kick_outbox
-from bot.tips.repository import DeadLetter, TipsRepository
+from bot.tips.repository import TipsRepository
 
 if TYPE_CHECKING:
     from bot.services import Services

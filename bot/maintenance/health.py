@@ -1,6 +1,6 @@
 """`python -m bot check`: integrity, migrations, audit chain and anchor, dead letters, each judged.
 
-Dead letters (outbox rows that failed for good, bot/tips/outbox.py) fail the check: each is a
+Dead letters (outbox rows that failed for good, bot/outbox/deliverer.py) fail the check: each is a
 tip card, a relay or an alert that reached nobody and waits for an administrator, so a monitor
 running `check` must see it. The bot and its data are otherwise fine; the detail says so.
 """
@@ -16,7 +16,8 @@ from bot.db import Database
 from bot.db.migrations import LATEST_VERSION, MIGRATIONS, recorded_versions
 from bot.inbox.repository import InboxRepository
 from bot.kernel.crypto import Keyring
-from bot.tips.repository import DeadLetter, OutboxRepository, TipsRepository
+from bot.outbox.repository import DeadLetter, OutboxRepository
+from bot.tips.repository import TipsRepository
 
 # Dead letters named one by one; the count says how many more /deadletters lists.
 DEAD_LETTERS_SHOWN = 5

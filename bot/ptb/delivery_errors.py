@@ -1,6 +1,6 @@
 """Which failures of a delivery are worth retrying, and which will never heal by themselves.
 
-The outbox (bot/tips/outbox.py) retries transient failures for ever with backoff, and gives a
+The outbox (bot/outbox/deliverer.py) retries transient failures for ever with backoff, and gives a
 delivery a bounded number of tries (OUTBOX_MAX_PERMANENT_FAILURES) against permanent ones before
 keeping it as a dead letter. Any feature that delivers through the outbox classifies with this.
 """

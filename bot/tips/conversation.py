@@ -41,6 +41,7 @@ from telegram.warnings import PTBUserWarning
 from bot.inbox import is_replay
 from bot.kernel.i18n import LANGUAGES, N_, Html, Translator, translator
 from bot.kernel.telegram_text import clip, utf16_length
+from bot.outbox.jobs import kick_outbox
 from bot.ptb.context import BotContext
 from bot.ptb.errors import is_benign
 from bot.ptb.messaging import send_text
@@ -62,7 +63,6 @@ from bot.tips.model import (
     DraftRecord,
     Tip,
 )
-from bot.tips.outbox import kick_outbox
 from bot.tips.render import day, legal_type_label, moment, receipt_text, review_text
 from bot.tips.service import (
     CONVERSATION,

@@ -21,7 +21,6 @@ from bot.ptb.persistence import ConversationStore, SqlitePersistence
 from bot.tips.codes import normalize_code
 from bot.tips.conversation import CB_SEND, TipConversation, build_conversation, send_again
 from bot.tips.flood import flood_guard
-from bot.tips.outbox import JOB_NAME, deliverer_of, outbox_job
 from bot.tips.render import my_tips_text, status_label
 from bot.tips.service import CONVERSATION, conversation_key
 
@@ -160,13 +159,8 @@ async def _expiry_job(context: Context) -> None:
 
 
 def schedule_jobs(application: TipsApplication[Any]) -> None:
-    """Start the outbox delivery and the idle-draft expiry on the application's JobQueue."""
-    deliverer_of(application)
+    """Start the idle-draft expiry on the application's JobQueue (the outbox is bot.outbox)."""
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("the tips feature needs python-telegram-bot's job-queue extra")
-    settings = application.services.settings
-    queue.run_repeating(
-        outbox_job, interval=settings.outbox_interval_seconds, first=1, name=JOB_NAME
-    )
     queue.run_repeating(_expiry_job, interval=EXPIRY_INTERVAL_SECONDS, first=5, name=EXPIRY_JOB)

@@ -13,13 +13,14 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring, SealError
 from bot.kernel.i18n import Language
+from bot.outbox.repository import OutboxRepository
 from bot.ptb.persistence import ConversationKey, ConversationStore
 from bot.tips import deadlines, steps
 from bot.tips.codes import new_code
@@ -36,13 +37,9 @@ from bot.tips.repository import (
     CategoriesRepository,
     DraftsRepository,
     NewTip,
-    OutboxRepository,
     TipsRepository,
 )
 from bot.units import UnitsRepository
-
-if TYPE_CHECKING:
-    from bot.tips.outbox import OutboxDeliverer
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +114,6 @@ class TipService:
         self.categories_repo = CategoriesRepository(db)
         self.conversations = ConversationStore(db, keyring, clock)
         self._categories: list[Category] | None = None
-        # Made by bot.tips.outbox.deliverer_of once the application's bot exists.
-        self.deliverer: OutboxDeliverer | None = None
 
     # ------------------------------------------------------------ identity
 

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any, Final, TypeAlias
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -57,6 +57,7 @@ from bot.officers.access import (
     officer_message,
     refuse,
 )
+from bot.outbox.jobs import kick_outbox
 from bot.ptb.application import TipsApplication
 from bot.ptb.context import BotContext
 from bot.ptb.errors import is_benign
@@ -64,11 +65,9 @@ from bot.ptb.messaging import reply_in_chat, send_text
 from bot.services import Services
 from bot.tips.codes import normalize_code
 from bot.tips.model import LEGAL_TYPES, Tip, TipCard
-from bot.tips.outbox import deliverer_of, kick_outbox
-from bot.tips.render import card_text
 from bot.tips.status import OPEN, as_status, status_label
+from bot.triage.card import officer_names
 from bot.triage.model import Overdue, Scope, TipQuery, officer_ref
-from bot.triage.relay import register_deliveries
 from bot.triage.render import (
     CB_ACTION,
     CB_ASK,
@@ -96,7 +95,6 @@ from bot.triage.render import (
     card_keyboard,
     close_keyboard,
     extend_keyboard,
-    history_text,
     indexed,
     legal_keyboard,
     list_keyboard,
@@ -169,12 +167,7 @@ def _after_command(update: Update, parts: int) -> list[str]:
 
 async def _names(services: Services, user_ids: Iterable[int | None]) -> dict[int, str]:
     """Return officers' display names (their id when none is known)."""
-    names: dict[int, str] = {}
-    for user_id in {user_id for user_id in user_ids if user_id is not None}:
-        record = await services.officers.record(user_id)
-        stored = record.display_name if record is not None else ""
-        names[user_id] = services.officers.name_of(user_id, stored) or str(user_id)
-    return names
+    return await officer_names(services.officers, user_ids)
 
 
 async def _lookups(services: Services, tips: Iterable[Tip]) -> dict[str, Any]:
@@ -204,47 +197,8 @@ async def refresh_card(
     pressed: tuple[Message, Translator] | None = None,
     retired: TipCard | None = None,
 ) -> None:
-    """Redraw the tip's card, and the pressed message when it is another view of the tip.
-
-    `retired`: a card left behind by a transfer to another chat keeps its text and loses its
-    buttons (the receiving chat gets a new card). Telegram's refusals are logged: the state is
-    committed either way.
-    """
-    services = context.services
-    application = context.application
-    if not isinstance(application, TipsApplication):
-        return
-    deliverer = deliverer_of(application)
-    # Serialised, so the last edit of a card always shows the latest committed state.
-    async with services.triage.card_edits:
-        tip = await services.tips.tips.by_id(tip_id)
-        if tip is None:
-            return
-        card = await services.tips.tips.card(tip_id)
-        # (chat, message, language, with buttons)
-        targets: list[tuple[int, int, Translator, bool]] = []
-        if retired is not None:
-            targets.append((retired.chat_id, retired.message_id, deliverer.t, False))
-        if card is not None and card != retired:
-            targets.append((card.chat_id, card.message_id, deliverer.t, True))
-        if pressed is not None:
-            message, t = pressed
-            if all((message.chat.id, message.message_id) != target[:2] for target in targets):
-                targets.append((message.chat.id, message.message_id, t, True))
-        facts = await deliverer.card_facts(tip)
-        for chat_id, message_id, t, buttons in targets:
-            try:
-                await context.bot.edit_message_text(
-                    card_text(t, tip, facts, services.settings.zone),
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=card_keyboard(t, services.keyring, tip) if buttons else None,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
-            except TelegramError as error:
-                if not is_benign(error):
-                    log.warning("could not redraw the card of tip %s: %s", tip.id, error)
+    """Redraw the tip's card, and the pressed message when it is another view of the tip."""
+    await context.services.cards.refresh(context.bot, tip_id, pressed=pressed, retired=retired)
 
 
 async def _after(
@@ -262,56 +216,7 @@ async def show_tip(
     context: Context, chat_id: int, officer: Officer, tip: Tip, t: Translator
 ) -> None:
     """Send the full view of a tip: card, history and messages, map pin and files."""
-    services = context.services
-    application = context.application
-    if not isinstance(application, TipsApplication):
-        return
-    deliverer = deliverer_of(application)
-    await services.triage.record_view(officer, tip)
-    facts = await deliverer.card_facts(tip)
-    # The whole card, untrimmed: the posted card points here for what it had to cut, and
-    # send_text splits it over as many messages as it takes.
-    head = await send_text(
-        context.bot,
-        chat_id,
-        card_text(t, tip, facts, services.settings.zone, limit=None),
-        reply_markup=card_keyboard(t, services.keyring, tip),
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-    )
-    events = await services.triage.history(tip.id)
-    messages = await services.triage.messages(tip.id)
-    people: list[int | None] = [message.officer_id for message in messages]
-    for event in events:
-        for ref in (event.actor_ref, event.note):
-            if ref is not None and ref.startswith("officer:") and ref[8:].isdigit():
-                people.append(int(ref[8:]))
-    names = await _names(services, people)
-    units = {unit.code: unit.name(t.language) for unit in await services.units.all()}
-    await send_text(
-        context.bot,
-        chat_id,
-        history_text(t, events, messages, zone=services.settings.zone, names=names, units=units),
-    )
-    reply = ReplyParameters(message_id=head[0].message_id, allow_sending_without_reply=True)
-    if tip.latitude is not None and tip.longitude is not None:
-        await context.bot.send_location(
-            chat_id, tip.latitude, tip.longitude, reply_parameters=reply
-        )
-    for item in facts.evidence:
-        try:
-            await deliverer.send_evidence(chat_id, reply, tip, item, len(facts.evidence))
-        except BadRequest as error:
-            log.warning("evidence %d could not be re-sent: %s", item.id, error)
-            await send_text(
-                context.bot,
-                chat_id,
-                t(
-                    "tips.card.attachment_failed",
-                    code=tip.code,
-                    index=item.position,
-                    total=len(facts.evidence),
-                ),
-            )
+    await context.services.cards.show(context.bot, chat_id, officer, tip, t)
 
 
 @_answers_errors
@@ -352,15 +257,14 @@ async def file_command(update: Update, context: Context, officer: Officer) -> ob
     wanted = int(args[1]) if args[1].isdecimal() else None
     evidence = await services.tips.tips.evidence(tip.id)
     item = next((item for item in evidence if item.position == wanted), None)
-    application = context.application
-    if item is None or not isinstance(application, TipsApplication):
+    if item is None:
         await refuse(update, context)
         return None
     # Audited before it is sent: an opening whose message is lost is still on the record.
     await services.triage.record_file_opened(officer, tip, item.position)
     caption = t("triage.file.caption", code=tip.code, index=item.position)
     try:
-        await deliverer_of(application).send_file(chat.id, item, item.file_id, caption)
+        await services.cards.send_file(chat.id, item, item.file_id, caption)
     except BadRequest as error:
         log.warning("evidence %d could not be sent by /file: %s", item.id, error)
         await reply_in_chat(
@@ -1082,11 +986,7 @@ def handlers() -> list[BaseHandler[Update, Context, object]]:
 
 
 def register(application: TipsApplication[Any]) -> None:
-    """Teach the outbox triage's deliveries, give cards their buttons, schedule the digest."""
-    deliverer = deliverer_of(application)
-    register_deliveries(deliverer)
-    keyring = application.services.keyring
-    deliverer.set_card_keyboard(lambda tip: card_keyboard(deliverer.t, keyring, tip))
+    """Schedule the daily digest (triage's deliveries are gathered by the composition root)."""
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("triage needs python-telegram-bot's job-queue extra")

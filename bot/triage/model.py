@@ -28,8 +28,8 @@ EVENT_ASKED: Final = "asked"
 EVENT_REPLIED: Final = "replied"
 EVENT_UNDELIVERABLE: Final = "undeliverable"
 
-# Outbox kinds (bot.tips.outbox): a question to a tipster, their answer to the officers' chat,
-# and the notice that a tip's status changed.
+# Outbox kinds (bot.outbox; delivered by bot.triage.relay): a question to a tipster, their
+# answer to the officers' chat, and the notice that a tip's status changed.
 OUTBOX_QUESTION: Final = "relay_question"
 OUTBOX_REPLY: Final = "relay_reply"
 OUTBOX_STATUS: Final = "status_notice"

@@ -4,7 +4,8 @@ A tipster is reached only through `TipService.reporter_chat(tip)`, unsealed at t
 sending and never stored. Everything sent to a tipster is `protect_content` (no forwarding, no
 saving). A tipster who blocked the bot makes the row undeliverable at once (no retries for ever,
 and not a dead letter: there is nothing for an administrator to fix) and, for a question, the
-officer who asked is told; any other permanent refusal ends in a dead letter (bot/tips/outbox.py).
+officer who asked is told; any other permanent refusal ends in a dead letter
+(bot/outbox/deliverer.py).
 Officers' chats read answers under the tip's card, with the answer's text and nothing about who
 wrote it; an officers' chat that refuses them makes them wait, like cards.
 """
@@ -12,24 +13,54 @@ wrote it; an officers' chat that refuses them makes them wait, like cards.
 from __future__ import annotations
 
 import logging
+from functools import partial
+from typing import Protocol
 
 from telegram import LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.kernel.i18n import translator
-from bot.tips.outbox import (
+from bot.kernel.config import Settings
+from bot.kernel.crypto import Keyring
+from bot.kernel.i18n import Language, translator
+from bot.officers.service import OfficersService
+from bot.outbox.deliverer import (
+    Delivery,
     NoTargetChatError,
     OfficersChatRefusedError,
     OutboxDeliverer,
     UndeliverableError,
 )
+from bot.outbox.repository import OutboxRow
 from bot.tips.render import status_label as resident_status_label
-from bot.tips.repository import OutboxRow
+from bot.tips.service import TipService
+from bot.triage.card import Cards
 from bot.triage.model import OUTBOX_QUESTION, OUTBOX_REPLY, OUTBOX_STATUS, RelayMessage
 from bot.triage.render import answer_text, question_text, reply_keyboard
+from bot.triage.service import TriageService
 
 log = logging.getLogger(__name__)
+
+
+class RelayNeeds(Protocol):
+    """What triage's deliveries use of the services."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def keyring(self) -> Keyring: ...
+    @property
+    def tips(self) -> TipService: ...
+    @property
+    def officers(self) -> OfficersService: ...
+    @property
+    def triage(self) -> TriageService: ...
+    @property
+    def cards(self) -> Cards: ...
+
+    async def language_of(self, user_id: int | None) -> Language:
+        """Return a person's language (the default for None)."""
+        ...
 
 
 def _unreachable(error: TelegramError) -> bool:
@@ -39,25 +70,26 @@ def _unreachable(error: TelegramError) -> bool:
     return isinstance(error, BadRequest) and "chat not found" in error.message.lower()
 
 
-async def _pending_message(deliverer: OutboxDeliverer, row: OutboxRow) -> RelayMessage | None:
+async def _pending_message(services: RelayNeeds, row: OutboxRow) -> RelayMessage | None:
     """Return the message an outbox row carries, or None once it is settled (or gone)."""
-    message = await deliverer.services.triage.repo.message(int(row.payload["message_id"]))
+    message = await services.triage.repo.message(int(row.payload["message_id"]))
     if message is None or message.state != "pending":
         return None
     return message
 
 
-async def deliver_question(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
+async def deliver_question(
+    services: RelayNeeds, deliverer: OutboxDeliverer, row: OutboxRow
+) -> None:
     """Send an officer's question to the tipster, with a "Reply" button."""
-    services = deliverer.services
     triage = services.triage
-    message = await _pending_message(deliverer, row)
+    message = await _pending_message(services, row)
     if message is None:
         return
     tip = await services.tips.tips.by_id(message.tip_id)
     chat_id = None if tip is None else services.tips.reporter_chat(tip)
     if tip is None or chat_id is None:
-        await _question_failed(deliverer, message.id)
+        await _question_failed(services, deliverer, message.id)
         raise UndeliverableError("the link to the tipster is lost")
     t = translator(tip.language)
     officer_name = None
@@ -76,15 +108,16 @@ async def deliver_question(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
         )
     except TelegramError as error:
         if _unreachable(error):
-            await _question_failed(deliverer, message.id)
+            await _question_failed(services, deliverer, message.id)
             raise UndeliverableError(str(error)) from error
         raise
     await triage.settle(message, "delivered")
 
 
-async def _question_failed(deliverer: OutboxDeliverer, message_id: int) -> None:
+async def _question_failed(
+    services: RelayNeeds, deliverer: OutboxDeliverer, message_id: int
+) -> None:
     """Record that a question cannot reach its tipster and tell the officer who asked."""
-    services = deliverer.services
     message = await services.triage.repo.message(message_id)
     if message is None or not await services.triage.settle(message, "undeliverable"):
         return
@@ -102,11 +135,10 @@ async def _question_failed(deliverer: OutboxDeliverer, message_id: int) -> None:
         log.warning("could not tell officer %s a question failed: %s", message.officer_id, error)
 
 
-async def deliver_answer(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
+async def deliver_answer(services: RelayNeeds, deliverer: OutboxDeliverer, row: OutboxRow) -> None:
     """Post a tipster's answer in the officers' chat, under the tip's card."""
-    services = deliverer.services
     triage = services.triage
-    message = await _pending_message(deliverer, row)
+    message = await _pending_message(services, row)
     if message is None:
         return
     tip = await services.tips.tips.by_id(message.tip_id)
@@ -119,7 +151,7 @@ async def deliver_answer(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
         chat_id: int | None = card.chat_id
         reply = ReplyParameters(message_id=card.message_id, allow_sending_without_reply=True)
     else:
-        chat_id = await deliverer.card_target(tip)
+        chat_id = await services.cards.card_target(tip)
     if chat_id is None:
         raise NoTargetChatError
     try:
@@ -139,9 +171,8 @@ async def deliver_answer(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
     await triage.settle(message, "delivered")
 
 
-async def deliver_status(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
+async def deliver_status(services: RelayNeeds, deliverer: OutboxDeliverer, row: OutboxRow) -> None:
     """Tell a tipster their tip reached a status (in their wording and language)."""
-    services = deliverer.services
     tip = await services.tips.tips.by_id(int(row.payload["tip_id"]))
     if tip is None:
         return
@@ -163,8 +194,10 @@ async def deliver_status(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
         raise
 
 
-def register_deliveries(deliverer: OutboxDeliverer) -> None:
-    """Teach the outbox the kinds of rows triage queues."""
-    deliverer.register(OUTBOX_QUESTION, deliver_question)
-    deliverer.register(OUTBOX_REPLY, deliver_answer)
-    deliverer.register(OUTBOX_STATUS, deliver_status)
+def deliveries(services: RelayNeeds) -> dict[str, Delivery]:
+    """Return the kinds of rows triage queues and their deliveries (for the outbox)."""
+    return {
+        OUTBOX_QUESTION: partial(deliver_question, services),
+        OUTBOX_REPLY: partial(deliver_answer, services),
+        OUTBOX_STATUS: partial(deliver_status, services),
+    }

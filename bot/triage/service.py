@@ -8,7 +8,6 @@ Telegram is never awaited inside: handlers redraw cards and kick the outbox afte
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -159,9 +158,6 @@ class TriageService:
         self.states = TipStatusRepository(db)
         # Where the card of a tip of a unit goes (OfficersService.chat_for).
         self._chat_for = chat_for
-        # Held while a card is redrawn (bot.triage.handlers.refresh_card): two redraws after
-        # two quick actions never land in the wrong order.
-        self.card_edits = asyncio.Lock()
 
     # ------------------------------------------------------------ scope
 

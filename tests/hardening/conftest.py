@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.outbox.jobs import JOB_NAME
 from bot.testing.harness import BotHarness
 from bot.tips import conversation
 from bot.tips.handlers import EXPIRY_JOB
-from bot.tips.outbox import JOB_NAME
 from tests.tips.flow import tips_settings
 
 

@@ -11,7 +11,6 @@ from bot.kernel.i18n import Language, translator
 from bot.testing.botapi import SentMessage
 from bot.testing.harness import BotHarness, settings_for_tests
 from bot.testing.updates import Person
-from bot.tips.outbox import deliverer_of
 
 OFFICERS = -1001234567890
 
@@ -34,7 +33,7 @@ def label(key: str, language: Language = "vi") -> str:
 
 async def deliver(harness: BotHarness) -> int:
     """Run the outbox now (after any run already going) and return how many rows went out."""
-    return await deliverer_of(harness.app).run(wait=True)
+    return await harness.app.services.deliverer.run(wait=True)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.alerts import ADMIN_ALERT, enqueue_admin_alert
+from bot.outbox.alerts import ADMIN_ALERT, enqueue_admin_alert
 from bot.testing.botapi import FailureKind
 from bot.testing.harness import TEST_SECRET, BotHarness, run_bot_cli
 from bot.testing.updates import Person

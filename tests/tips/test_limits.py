@@ -19,8 +19,7 @@ from bot.kernel.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, telegram_length,
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.model import ADDRESS_MAX_CHARS, CONTACT_MAX_CHARS, STORY_MAX_CHARS
-from bot.tips.outbox import deliverer_of
-from bot.tips.render import card_text
+from bot.triage.card import card_text
 from tests.tips.flow import (
     CATEGORY_LABELS,
     OFFICERS,
@@ -307,7 +306,7 @@ async def test_any_tip_at_the_input_limits_reaches_the_officers_whole(
             # The card is one message; "continued" exactly when the whole card is too long.
             tip = await services.tips.tips.by_code(code)
             assert tip is not None
-            deliverer = deliverer_of(bot.app)
+            deliverer = bot.app.services.cards
             whole = card_text(
                 deliverer.t,
                 tip,

@@ -200,7 +200,7 @@ async def test_without_an_officers_chat_tips_wait_with_one_warning(
         await submit(bot, resident)
         await submit(bot, resident, Answers(category="fraud"))
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="bot.tips.outbox"):
+        with caplog.at_level(logging.WARNING, logger="bot.outbox.deliverer"):
             assert await deliver(bot) == 0
             bot.clock.advance(timedelta(minutes=5))
             assert await deliver(bot) == 0
@@ -216,7 +216,7 @@ async def test_a_chat_that_refuses_is_retried_with_capped_backoff(
 ) -> None:
     bot.api.fail_until_cleared("*", error="403", chat_id=OFFICERS)
     await submit(bot, resident)
-    with caplog.at_level(logging.ERROR, logger="bot.tips.outbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.outbox.deliverer"):
         for _ in range(12):
             bot.clock.advance(timedelta(minutes=11))
             await deliver(bot)

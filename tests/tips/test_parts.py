@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from PIL import Image
 
+from bot.outbox.deliverer import MAX_RETRY, retry_delay
 from bot.tips.codes import ALPHABET, new_code, normalize_code
 from bot.tips.dates import DateProblem, parse_past_date
 from bot.tips.exif import strip_metadata
 from bot.tips.flood import FloodGuard, Verdict
-from bot.tips.outbox import MAX_RETRY, retry_delay
 
 TODAY = date(2025, 3, 12)
 
