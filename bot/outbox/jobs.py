@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from telegram.ext import JobQueue
 
 from bot.inbox.turns import detached
 from bot.outbox.deliverer import OutboxDeliverer
+from bot.outbox.needs import OutboxNeeds
 from bot.ptb.context import BotContext
 
 JOB_NAME = "tips.outbox"
-
-
-class OutboxNeeds(Protocol):
-    """What kicking the outbox needs of the services: the one deliverer, built at start-up."""
-
-    @property
-    def deliverer(self) -> OutboxDeliverer:
-        """The application's outbox deliverer."""
-        ...
 
 
 N = TypeVar("N", bound=OutboxNeeds)

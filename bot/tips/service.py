@@ -311,6 +311,44 @@ class TipService:
             return None
         return tip
 
+    def _new_tip(
+        self,
+        draft: Draft,
+        category: Category,
+        code: str,
+        pseudonym: str,
+        chat_id: int,
+        language: Language,
+        now: datetime,
+    ) -> NewTip:
+        """Return what a submission writes to `tips`, its secrets sealed."""
+        return NewTip(
+            code=code,
+            submission_key=draft.submission_key,
+            category=category.code,
+            legal_type=draft.legal_type or category.default_legal_type,
+            legal_type_source=draft.legal_type_source if draft.legal_type else "category",
+            story=draft.story,
+            place_kind=draft.place_kind or "unknown",
+            place_text=draft.place_text,
+            latitude=draft.latitude,
+            longitude=draft.longitude,
+            unit_id=draft.unit_id,
+            occurred=draft.occurred or "unknown",
+            occurred_on=draft.occurred_on,
+            anonymous=draft.anonymous,
+            reporter_pseudonym=pseudonym,
+            reporter_chat_sealed=self.seal_chat(chat_id, pseudonym),
+            contact_sealed=(
+                None
+                if draft.anonymous or not draft.contact
+                else self.keyring.seal(draft.contact, context=_contact_context(code))
+            ),
+            language=language,
+            received_at=now,
+            decision_deadline=self.decision_deadline(now),
+        )
+
     async def submit(
         self, user_id: int, chat_id: int, record: DraftRecord, language: Language
     ) -> Submission:
@@ -335,32 +373,7 @@ class TipService:
         evidence.extend(("evidence", item) for item in draft.evidence)
         for _attempt in range(_CODE_ATTEMPTS):
             code = new_code()
-            new = NewTip(
-                code=code,
-                submission_key=draft.submission_key,
-                category=category.code,
-                legal_type=draft.legal_type or category.default_legal_type,
-                legal_type_source=draft.legal_type_source if draft.legal_type else "category",
-                story=draft.story,
-                place_kind=draft.place_kind or "unknown",
-                place_text=draft.place_text,
-                latitude=draft.latitude,
-                longitude=draft.longitude,
-                unit_id=draft.unit_id,
-                occurred=draft.occurred or "unknown",
-                occurred_on=draft.occurred_on,
-                anonymous=draft.anonymous,
-                reporter_pseudonym=pseudonym,
-                reporter_chat_sealed=self.seal_chat(chat_id, pseudonym),
-                contact_sealed=(
-                    None
-                    if draft.anonymous or not draft.contact
-                    else self.keyring.seal(draft.contact, context=_contact_context(code))
-                ),
-                language=language,
-                received_at=now,
-                decision_deadline=self.decision_deadline(now),
-            )
+            new = self._new_tip(draft, category, code, pseudonym, chat_id, language, now)
             try:
                 async with self.db.transaction() as conn:
                     tip_id = await self.tips.insert_in(conn, new)

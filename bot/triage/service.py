@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import aiosqlite
@@ -54,13 +54,11 @@ from bot.triage.model import (
     OUTBOX_REPLY,
     OUTBOX_STATUS,
     MessageState,
-    Overdue,
     RelayMessage,
-    Scope,
-    TipEvent,
-    TipQuery,
     officer_ref,
 )
+from bot.triage.reads import OVERDUE_LIMIT as OVERDUE_LIMIT
+from bot.triage.reads import UNTAKEN, ChatFor, TriageReads
 from bot.triage.repository import TriageRepository
 from bot.units import Unit, UnitsRepository
 
@@ -73,14 +71,8 @@ QUESTION_MAX_CHARS: Final = 1000
 ANSWER_MAX_CHARS: Final = 3000
 # A tipster who pressed "Reply" has this long to send the answer.
 REPLY_WAIT: Final = timedelta(minutes=30)
-# Longest lists /overdue and the digest print (the rest is counted).
-OVERDUE_LIMIT: Final = 50
 # Extensions are recorded in this order, each at most once.
 _EXTENSION_ORDER: Final = (Extension.NONE, Extension.COMPLEX, Extension.PROCURACY)
-# Untaken: waiting for someone to take it (received, or transferred to this unit).
-_UNTAKEN: Final = frozenset({Status.RECEIVED, Status.TRANSFERRED})
-
-ChatFor = Callable[[int | None], Awaitable[int | None]]
 
 
 class TriageError(Exception):
@@ -131,7 +123,7 @@ class Change:
     moved_from: TipCard | None = None
 
 
-class TriageService:
+class TriageService(TriageReads):
     """Officers' actions on tips, tipsters' answers, lists and the legal clock."""
 
     def __init__(
@@ -159,31 +151,6 @@ class TriageService:
         # Where the card of a tip of a unit goes (OfficersService.chat_for).
         self._chat_for = chat_for
 
-    # ------------------------------------------------------------ scope
-
-    async def scope_of(self, officer: Officer) -> Scope:
-        """Return the tips an officer may see: their subtree; unit-less tips at the top.
-
-        A tip whose place is no unit goes to OFFICER_CHAT_ID; admins and officers of a unit at
-        the top of the tree (a province) act on it, and can transfer it to the right unit.
-        """
-        unit_ids = officer.unit_ids()
-        if unit_ids is None:
-            return Scope(None, True)
-        unitless = False
-        if officer.unit_id is not None:
-            unit = await self.units.by_id(officer.unit_id)
-            unitless = unit is not None and unit.parent_id is None
-        return Scope(unit_ids, unitless)
-
-    async def in_scope(self, officer: Officer, tip: Tip) -> bool:
-        """Say whether the officer may see and act on the tip."""
-        if not officer.active:
-            return False
-        if tip.unit_id is None:
-            return (await self.scope_of(officer)).unitless
-        return officer.covers(tip.unit_id)
-
     async def find(self, officer: Officer, typed: str) -> Tip:
         """Return the tip whose code is typed, if the officer may see it."""
         code = normalize_code(typed)
@@ -200,10 +167,6 @@ class TriageService:
         if tip is None or not await self.in_scope(officer, tip):
             return None
         return tip
-
-    def today(self) -> date:
-        """Return today's date in TIMEZONE."""
-        return deadlines.local_date(self.clock.now(), self.settings.zone)
 
     # ------------------------------------------------------------ one transaction per action
 
@@ -398,32 +361,6 @@ class TriageService:
 
     # ------------------------------------------------------------ handler, notes, clock, type
 
-    async def candidates(self, tip: Tip) -> list[Officer]:
-        """Return who may handle a tip: active officers and admins whose scope covers it."""
-        if tip.unit_id is not None:
-            found = await self.officers.covering(tip.unit_id)
-        else:
-            found = [
-                officer
-                for officer in await self._everyone()
-                if (await self.scope_of(officer)).unitless
-            ]
-        return [officer for officer in found if officer.role in ("admin", "officer")]
-
-    async def _everyone(self) -> list[Officer]:
-        people = []
-        for user_id in sorted(self.officers.config_admins):
-            officer = await self.officers.officer(user_id)
-            if officer is not None:
-                people.append(officer)
-        for record in await self.officers.records():
-            if record.user_id in self.officers.config_admins:
-                continue
-            officer = await self.officers.officer(record.user_id)
-            if officer is not None:
-                people.append(officer)
-        return people
-
     async def assign(self, officer: Officer, tip_id: int, assignee_id: int) -> Change:
         """Make an officer who covers the tip its handler (an untaken tip becomes taken)."""
         assignee = await self.officers.officer(assignee_id)
@@ -441,7 +378,7 @@ class TriageService:
                 raise TriageError(N_("triage.assign.not_eligible"), id=assignee_id)
             if before.assignee_id == assignee_id:
                 raise TriageError(N_("triage.assign.already"))
-            status = Status.TAKEN if current in _UNTAKEN else current
+            status = Status.TAKEN if current in UNTAKEN else current
             after = dataclasses.replace(
                 before,
                 assignee_id=assignee_id,
@@ -652,63 +589,6 @@ class TriageService:
                     conn, message.tip_id, at=now, actor_kind="system", event=EVENT_UNDELIVERABLE
                 )
         return changed
-
-    # ------------------------------------------------------------ reading
-
-    async def history(self, tip_id: int) -> list[TipEvent]:
-        """Return a tip's history, oldest first."""
-        return await self.states.events(tip_id)
-
-    async def messages(self, tip_id: int) -> list[RelayMessage]:
-        """Return a tip's questions and answers, oldest first."""
-        return await self.repo.messages(tip_id)
-
-    async def list_tips(
-        self, officer: Officer, query: TipQuery, *, offset: int, limit: int
-    ) -> tuple[list[Tip], int]:
-        """Return one page of the officer's tips matching the query, and how many match."""
-        scope = await self.scope_of(officer)
-        if query.unit_id is not None:
-            if not officer.covers(query.unit_id):
-                return [], 0
-            scope = Scope(frozenset(await self.units.subtree_ids(query.unit_id)), False)
-        since = until = None
-        if query.period is not None:
-            zone = self.settings.zone
-            since = datetime.combine(query.period.start, time(), zone)
-            until = datetime.combine(query.period.end + timedelta(days=1), time(), zone)
-        return await self.states.find(
-            scope,
-            statuses=None
-            if query.statuses is None
-            else [status.value for status in query.statuses],
-            category=query.category,
-            since=since,
-            until=until,
-            limit=limit,
-            offset=offset,
-        )
-
-    async def overdue(self, scope: Scope, *, limit: int = OVERDUE_LIMIT) -> Overdue:
-        """Return open tips past or within 3 days of their deadline, and tips nobody took."""
-        today = self.today()
-        last_day = today + timedelta(days=deadlines.DUE_SOON_DAYS)
-        hours = self.settings.untaken_alert_hours
-        cutoff = self.clock.now() - timedelta(hours=hours)
-        due = await self.states.due_by(
-            scope, last_day, [status.value for status in OPEN], limit=limit
-        )
-        untaken = await self.states.untaken(
-            scope, cutoff, [status.value for status in _UNTAKEN], limit=limit
-        )
-        return Overdue(today, due, untaken, hours)
-
-    async def chat_of(self, tip: Tip) -> int | None:
-        """Return the officers' chat a tip belongs to (its card's, or its unit's)."""
-        card = await self.tips.tips.card(tip.id)
-        if card is not None:
-            return card.chat_id
-        return await self._chat_for(tip.unit_id)
 
 
 def _status(value: str) -> Status:
