@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.figures.tips_stats import (
-    TipsStatsRepository,
     TipStats,
     histogram_median,
     split_period,
@@ -68,12 +67,9 @@ async def _both(
     services = figures.bot.app.services
     tree = await services.figures.repo.subtree(await figures.unit_id(code))
     assert tree is not None
-    repository = TipsStatsRepository(services.db)
-    sums = await repository.stats(list(tree.nodes), period, VIETNAM, whole_tree=whole)
-    columns = await repository._schema()
-    counted = await repository._from_tips(
-        columns["tips"], columns, list(tree.nodes), period, VIETNAM, whole
-    )
+    tips = services.figures.tips
+    sums = await tips.stats(list(tree.nodes), period, VIETNAM, whole_tree=whole)
+    counted = await tips.from_tips(list(tree.nodes), period, VIETNAM, whole_tree=whole)
     return sums, counted
 
 
@@ -135,13 +131,10 @@ async def test_stats_answer_from_single_tips_in_another_time_zone(figures: Figur
     services = figures.bot.app.services
     tree = await services.figures.repo.subtree(await figures.unit_id("KG"))
     assert tree is not None
-    repository = TipsStatsRepository(services.db)
+    tips = services.figures.tips
     period = parse_period("2023")
-    berlin = await repository.stats(list(tree.nodes), period, ELSEWHERE, whole_tree=True)
-    columns = await repository._schema()
-    counted = await repository._from_tips(
-        columns["tips"], columns, list(tree.nodes), period, ELSEWHERE, True
-    )
+    berlin = await tips.stats(list(tree.nodes), period, ELSEWHERE, whole_tree=True)
+    counted = await tips.from_tips(list(tree.nodes), period, ELSEWHERE, whole_tree=True)
     assert berlin == counted
 
 
