@@ -62,6 +62,64 @@ async def fetch_first(db: Database, sql: str, params: Sequence[Any] = ()) -> sql
     return rows[0] if rows else None
 
 
+def _year_edges(period: Period) -> tuple[int, int, list[tuple[int, int]]]:
+    """Return the period's whole years (first, last) and its partial years as day-key spans."""
+    start, end = period.start_key, period.end_key
+    first_year, last_year = period.start.year, period.end.year
+    full_first = first_year if start % 10000 == 101 else first_year + 1
+    full_last = last_year if end % 10000 == 1231 else last_year - 1
+    edges: list[tuple[int, int]] = []
+    if full_first > full_last:
+        edges.append((start, last_year * 10000 + 1231))
+    else:
+        if full_first != first_year:
+            edges.append((start, first_year * 10000 + 1231))
+        if full_last != last_year:
+            edges.append((last_year * 10000 + 101, last_year * 10000 + 1231))
+    return full_first, full_last, edges
+
+
+def _folded(
+    rows: Iterable[sqlite3.Row],
+) -> tuple[list[tuple[int, SeriesAggregate]], set[tuple[int, int]]]:
+    """Fold `aggregate`'s rows into one sum per series, and the overlapping series apart."""
+    sums: dict[tuple[int, int], list[Any]] = {}
+    flagged: set[tuple[int, int]] = set()
+    for kind, indicator_id, unit_id, *values in rows:
+        key = (indicator_id, unit_id)
+        if kind == "f":
+            flagged.add(key)
+            continue
+        found = sums.get(key)
+        if found is None:
+            sums[key] = values
+            continue
+        found[0] = (found[0] or 0) + (values[0] or 0)
+        found[1] = (found[1] or 0) + (values[1] or 0)
+        found[2] = (found[2] or 0) + (values[2] or 0)
+        found[3] = (found[3] or 0) + (values[3] or 0)
+        if kind == "p":
+            found[4], found[5] = values[4], values[5]
+    # Positional access and plain tuples: this runs for every series of a province.
+    result = [
+        (
+            indicator_id,
+            SeriesAggregate(
+                unit_id,
+                values[0] or 0,
+                values[1] or 0,
+                values[2] or 0,
+                values[3] or 0,
+                values[4],
+                values[5],
+            ),
+        )
+        for (indicator_id, unit_id), values in sums.items()
+        if values[1] or values[2]
+    ]
+    return result, flagged
+
+
 # Rows fetched from the database thread at once when records are streamed.
 RAW_CHUNK = 2000
 
@@ -309,17 +367,7 @@ class FiguresRepository:
         """
         indicators, units = _ids(indicator_ids), _ids(unit_ids)
         start, end = period.start_key, period.end_key
-        first_year, last_year = period.start.year, period.end.year
-        full_first = first_year if start % 10000 == 101 else first_year + 1
-        full_last = last_year if end % 10000 == 1231 else last_year - 1
-        edges: list[tuple[int, int]] = []
-        if full_first > full_last:
-            edges.append((start, last_year * 10000 + 1231))
-        else:
-            if full_first != first_year:
-                edges.append((start, first_year * 10000 + 1231))
-            if full_last != last_year:
-                edges.append((last_year * 10000 + 101, last_year * 10000 + 1231))
+        full_first, full_last, edges = _year_edges(period)
         inside = "f.start_day >= ? AND f.end_day <= ?"
         columns = f"""
             f.indicator_id, f.unit_id,
@@ -401,41 +449,7 @@ class FiguresRepository:
             """,
             params,
         )
-        sums: dict[tuple[int, int], list[Any]] = {}
-        flagged: set[tuple[int, int]] = set()
-        for kind, indicator_id, unit_id, *values in rows:
-            key = (indicator_id, unit_id)
-            if kind == "f":
-                flagged.add(key)
-                continue
-            found = sums.get(key)
-            if found is None:
-                sums[key] = values
-                continue
-            found[0] = (found[0] or 0) + (values[0] or 0)
-            found[1] = (found[1] or 0) + (values[1] or 0)
-            found[2] = (found[2] or 0) + (values[2] or 0)
-            found[3] = (found[3] or 0) + (values[3] or 0)
-            if kind == "p":
-                found[4], found[5] = values[4], values[5]
-        # Positional access and plain tuples: this runs for every series of a province.
-        result = [
-            (
-                indicator_id,
-                SeriesAggregate(
-                    unit_id,
-                    values[0] or 0,
-                    values[1] or 0,
-                    values[2] or 0,
-                    values[3] or 0,
-                    values[4],
-                    values[5],
-                ),
-            )
-            for (indicator_id, unit_id), values in sums.items()
-            if values[1] or values[2]
-        ]
-        return result, flagged
+        return _folded(rows)
 
     async def spans(
         self, indicator_id: int, unit_ids: Iterable[int], period: Period
