@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.db import Database, migrate
 from bot.figures.tips_stats import (
     TipStats,
     histogram_median,
     split_period,
 )
 from bot.kernel.periods import Period, parse_period
+from bot.tips.stats_repository import TipsStatsRepository
 from tests.figures.conftest import Figures
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -176,3 +179,19 @@ async def test_a_series_keeps_its_latest_record_through_corrections(figures: Fig
     assert await figures.total("KG", "2023", "models_effective") == 14
     assert await figures.total("KG", "2023-06", "models_effective") == 10
     assert await figures.total("KG", "2022", "models_effective") == 8
+
+
+async def test_each_database_keeps_its_own_delay_buckets(figures: Figures, tmp_path: Path) -> None:
+    services = figures.bot.app.services
+    lows = await TipsStatsRepository(services.db).bucket_lows()
+    other = Database(tmp_path / "other.sqlite3")
+    try:
+        await other.open()
+        await migrate(other)
+        async with other.transaction() as conn:
+            await conn.execute("UPDATE tip_delay_buckets SET low_seconds = -low_seconds - 1")
+        # Read after the first database's: a cache shared by the class would answer its lows.
+        assert await TipsStatsRepository(other).bucket_lows() == tuple(-low - 1 for low in lows)
+        assert await TipsStatsRepository(services.db).bucket_lows() == lows
+    finally:
+        await other.close()
