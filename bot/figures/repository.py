@@ -79,6 +79,55 @@ def _year_edges(period: Period) -> tuple[int, int, list[tuple[int, int]]]:
     return full_first, full_last, edges
 
 
+def _parts(edges: list[tuple[int, int]], start: int, end: int) -> tuple[list[str], list[object]]:
+    """Return `aggregate`'s `parts` selects and their parameters: the edges and multi-year records.
+
+    Each row says whether its record lies inside the period (summed) or only straddles it.
+    """
+    inside = "f.start_day >= ? AND f.end_day <= ?"
+    columns = f"""
+        f.indicator_id, f.unit_id,
+        CASE WHEN {inside} THEN f.value ELSE 0 END AS in_sum,
+        ({inside}) AS in_count,
+        NOT ({inside}) AS out_count,
+        CASE WHEN {inside} THEN 0 ELSE f.value END AS out_sum,
+        CASE WHEN {inside} THEN NULL ELSE f.start_day END AS out_first,
+        CASE WHEN {inside} THEN NULL ELSE f.end_day END AS out_last
+    """
+    column_params = [start, end] * 6
+    parts: list[str] = []
+    params: list[object] = []
+    for low, high in edges:
+        # Single-year records of a partial year at the period's edge. A record that
+        # starts by the period's end ends by end + max_span: no need to scan further.
+        parts.append(
+            f"""
+            SELECT {columns}
+            FROM figure_series AS s
+            JOIN figures AS f INDEXED BY figures_current
+              ON f.indicator_id = s.indicator_id AND f.unit_id = s.unit_id
+            WHERE s.indicator_id IN (SELECT id FROM wanted_indicators)
+              AND s.unit_id IN (SELECT id FROM wanted_units)
+              AND f.superseded_at IS NULL
+              AND f.end_day >= ? AND f.end_day <= min(?, ? + s.max_span)
+              AND f.start_day <= ? AND f.start_day / 10000 = f.end_day / 10000
+            """
+        )
+        params.extend([*column_params, low, high, end, end])
+    parts.append(
+        f"""
+        SELECT {columns}
+        FROM figures AS f INDEXED BY figures_multi_year
+        WHERE f.superseded_at IS NULL AND f.start_day / 10000 <> f.end_day / 10000
+          AND f.indicator_id IN (SELECT id FROM wanted_indicators)
+          AND f.unit_id IN (SELECT id FROM wanted_units)
+          AND f.end_day >= ? AND f.start_day <= ?
+        """
+    )
+    params.extend([*column_params, start, end])
+    return parts, params
+
+
 def _folded(
     rows: Iterable[sqlite3.Row],
 ) -> tuple[list[tuple[int, SeriesAggregate]], set[tuple[int, int]]]:
@@ -368,47 +417,8 @@ class FiguresRepository:
         indicators, units = _ids(indicator_ids), _ids(unit_ids)
         start, end = period.start_key, period.end_key
         full_first, full_last, edges = _year_edges(period)
-        inside = "f.start_day >= ? AND f.end_day <= ?"
-        columns = f"""
-            f.indicator_id, f.unit_id,
-            CASE WHEN {inside} THEN f.value ELSE 0 END AS in_sum,
-            ({inside}) AS in_count,
-            NOT ({inside}) AS out_count,
-            CASE WHEN {inside} THEN 0 ELSE f.value END AS out_sum,
-            CASE WHEN {inside} THEN NULL ELSE f.start_day END AS out_first,
-            CASE WHEN {inside} THEN NULL ELSE f.end_day END AS out_last
-        """
-        column_params = [start, end] * 6
-        parts: list[str] = []
-        params: list[object] = [indicators, units]
-        for low, high in edges:
-            # Single-year records of a partial year at the period's edge. A record that
-            # starts by the period's end ends by end + max_span: no need to scan further.
-            parts.append(
-                f"""
-                SELECT {columns}
-                FROM figure_series AS s
-                JOIN figures AS f INDEXED BY figures_current
-                  ON f.indicator_id = s.indicator_id AND f.unit_id = s.unit_id
-                WHERE s.indicator_id IN (SELECT id FROM wanted_indicators)
-                  AND s.unit_id IN (SELECT id FROM wanted_units)
-                  AND f.superseded_at IS NULL
-                  AND f.end_day >= ? AND f.end_day <= min(?, ? + s.max_span)
-                  AND f.start_day <= ? AND f.start_day / 10000 = f.end_day / 10000
-                """
-            )
-            params.extend([*column_params, low, high, end, end])
-        parts.append(
-            f"""
-            SELECT {columns}
-            FROM figures AS f INDEXED BY figures_multi_year
-            WHERE f.superseded_at IS NULL AND f.start_day / 10000 <> f.end_day / 10000
-              AND f.indicator_id IN (SELECT id FROM wanted_indicators)
-              AND f.unit_id IN (SELECT id FROM wanted_units)
-              AND f.end_day >= ? AND f.start_day <= ?
-            """
-        )
-        params.extend([*column_params, start, end])
+        parts, part_params = _parts(edges, start, end)
+        params: list[object] = [indicators, units, *part_params]
         # One statement, one hand-off: the edges and multi-year records ('p'), the whole
         # years' sums ('y') and the series whose records overlap ('f').
         selects = [
