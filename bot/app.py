@@ -82,7 +82,7 @@ def build_application(
 ) -> TipsApplication[Services]:
     """Build the bot: services, Telegram client, handlers in their deliberate order."""
     # The request python-telegram-bot would build itself (a pool of 256), made here so the
-    # outbox's plain bot can share its connection pool (bot.outbox.deliverer).
+    # outbox's plain bot shares its connection pool (bot.outbox.deliverer).
     shared = request if request is not None else HTTPXRequest(connection_pool_size=256)
     services = Services(settings, clock=clock, outbox_bot=_outbox_bot(settings, shared))
     builder = (
@@ -158,9 +158,6 @@ def build_application(
     schedule_anchors(application)
     schedule_inbox_pruning(application)
     schedule_retention(application)
-    if application.job_queue is None:
-        raise RuntimeError("the bot needs python-telegram-bot's job-queue extra")
-    # The outbox's one deliverer, built with the services, runs on the JobQueue.
     schedule_outbox(application.job_queue, services.deliverer, settings.outbox_interval_seconds)
     tips.schedule_jobs(application)
     triage.register(application)

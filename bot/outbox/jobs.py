@@ -18,8 +18,12 @@ JOB_NAME = "tips.outbox"
 N = TypeVar("N", bound=OutboxNeeds)
 
 
-def schedule_outbox(job_queue: JobQueue[Any], deliverer: OutboxDeliverer, interval: float) -> None:
+def schedule_outbox(
+    job_queue: JobQueue[Any] | None, deliverer: OutboxDeliverer, interval: float
+) -> None:
     """Run the deliverer every `interval` seconds, the first time a second after start-up."""
+    if job_queue is None:
+        raise RuntimeError("the outbox needs python-telegram-bot's job-queue extra")
     job_queue.run_repeating(deliverer.job, interval=interval, first=1, name=JOB_NAME)
 
 
