@@ -9,9 +9,9 @@ answered in an alert and the card redrawn, so it shows what stopped it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -55,6 +55,8 @@ from bot.triage.render import (
 from bot.triage.service import Change, TriageError
 from bot.triage.states import as_status, status_label
 from bot.units import Unit
+
+_T = TypeVar("_T")
 
 
 class DeadButton(Exception):
@@ -131,26 +133,36 @@ async def action_pressed(update: Update, context: Context, officer: Officer) -> 
 # ---------------------------------------------------------------- changes
 
 
+def _status(text: str) -> Status:
+    """Return the status of one digit of the argument; a dead button if it names none."""
+    status = status_at(text)
+    if status is None:
+        raise DeadButton(text)
+    return status
+
+
+def _pick(values: Sequence[_T], text: str) -> _T:
+    """Return the value a one-digit index of the argument names; a dead button if none."""
+    value = indexed(values, text)
+    if value is None:
+        raise DeadButton(text)
+    return value
+
+
 async def _set_status(press: Press) -> None:
     """Move the tip on from the status the card showed (argument: from and to indexes)."""
-    here = status_at(press.argument[:1])
-    if len(press.argument) != 2 or here is None:
+    if len(press.argument) != 2:
         raise DeadButton(press.argument)
-    wanted = status_at(press.argument[1:])
-    if wanted is None:
-        raise DeadButton(press.argument)
+    here, wanted = _status(press.argument[:1]), _status(press.argument[1:])
     change = await press.services.triage.change_status(press.officer, press.tip.id, here, wanted)
     await press.status_changed(change, change.after.status)
 
 
 async def _close(press: Press) -> None:
     """Close the tip with an outcome (argument: from status index and outcome index)."""
-    here = status_at(press.argument[:1])
-    if len(press.argument) != 2 or here is None:
+    if len(press.argument) != 2:
         raise DeadButton(press.argument)
-    outcome = indexed(OUTCOMES, press.argument[1:])
-    if outcome is None:
-        raise DeadButton(press.argument)
+    here, outcome = _status(press.argument[:1]), _pick(OUTCOMES, press.argument[1:])
     change = await press.services.triage.change_status(
         press.officer, press.tip.id, here, Status.CLOSED, outcome=outcome
     )
@@ -174,27 +186,22 @@ async def _to_unit(press: Press) -> None:
 
 
 async def _transfer(press: Press, here_text: str, unit: Unit | None) -> None:
-    here = status_at(here_text)
-    if here is None:
-        raise DeadButton(press.argument)
-    change = await press.services.triage.transfer(press.officer, press.tip.id, here, unit)
+    change = await press.services.triage.transfer(
+        press.officer, press.tip.id, _status(here_text), unit
+    )
     await press.status_changed(change, Status.TRANSFERRED)
 
 
 async def _extend(press: Press) -> None:
     """Extend the tip's deadline (argument: extension index)."""
-    extension = indexed(EXTENSIONS, press.argument)
-    if extension is None:
-        raise DeadButton(press.argument)
+    extension = _pick(EXTENSIONS, press.argument)
     change = await press.services.triage.extend(press.officer, press.tip.id, extension)
     await press.changed(change, press.t.label("triage.done.extended"))
 
 
 async def _set_legal_type(press: Press) -> None:
     """Set the tip's legal type (argument: legal type index)."""
-    legal = indexed(LEGAL_TYPES, press.argument)
-    if legal is None:
-        raise DeadButton(press.argument)
+    legal = _pick(LEGAL_TYPES, press.argument)
     change = await press.services.triage.set_legal_type(press.officer, press.tip.id, legal)
     await press.changed(change, press.t.label("triage.done.legal"))
 
@@ -238,9 +245,7 @@ def _submenu(keyboard: Keyboard) -> Action:
 
 def _unchanged(press: Press) -> Status:
     """Return the status the card showed (argument), refusing if the tip has moved on since."""
-    here = status_at(press.argument)
-    if here is None:
-        raise DeadButton(press.argument)
+    here = _status(press.argument)
     tip = press.tip
     if tip.status != here:
         raise TriageError(N_("triage.refused.changed"), status=as_status(tip.status) or tip.status)

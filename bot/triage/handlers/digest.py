@@ -41,7 +41,7 @@ async def overdue_command(update: Update, context: Context, officer: Officer) ->
 
 async def send_digest(application: TipsApplication[Any]) -> int:
     """Send each officers' chat its digest of deadlines and untaken tips; return how many."""
-    services = application.services
+    services: TriageNeeds = application.services
     overdue = await services.triage.overdue(Scope(None, True), limit=10 * OVERDUE_LIMIT)
     by_chat: dict[int, Overdue] = {}
     for field in ("due", "untaken"):
