@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     # times, then kept as a dead letter and the administrators are told; a transient failure
     # (429, 5xx, a timeout) never counts: an officers' chat that is down must not lose a tip.
     outbox_max_permanent_failures: int = Field(default=5, ge=1)
-    # Where alerts to the administrators go (bot/alerts.py): this chat (e.g. a group of the
+    # Where alerts to the administrators go (bot/outbox/alerts.py): this chat (e.g. a group of the
     # admins) if set, else each admin's private chat (ADMIN_USER_IDS and registry admins).
     admin_chat_id: int | None = None
     # Triage (bot/triage): a tip nobody has taken for UNTAKEN_ALERT_HOURS shows in /overdue and

@@ -85,7 +85,7 @@ log = logging.getLogger(__name__)
 # Until this feature names its needs in a Protocol, it sees the whole container.
 Context: TypeAlias = "BotContext[Services]"
 # A guarded callback receives the officer the guard found, so it never has to look again.
-OfficerCallback = Callable[[Update, Context, Officer], Coroutine[Any, Any, object]]
+OfficerCallback = Callable[[Update, BotContext[Any], Officer], Coroutine[Any, Any, object]]
 AnyHandler = BaseHandler[Update, Context, object]
 
 # New messages only: editing an old "/setrole ..." must not run it a second time.
@@ -119,7 +119,7 @@ def scope_unit_ids(officer: Officer) -> frozenset[int] | None:
     return officer.unit_ids()
 
 
-async def refuse(update: Update, context: Context) -> None:
+async def refuse(update: Update, context: BotContext[Any]) -> None:
     """Answer as if the command or button did not exist (see the module docstring)."""
     if update.callback_query is not None:
         await core.stale_button(update, context)

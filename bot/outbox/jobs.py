@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram.ext import JobQueue
 
@@ -15,9 +15,6 @@ from bot.ptb.context import BotContext
 JOB_NAME = "tips.outbox"
 
 
-N = TypeVar("N", bound=OutboxNeeds)
-
-
 def schedule_outbox(
     job_queue: JobQueue[Any] | None, deliverer: OutboxDeliverer, interval: float
 ) -> None:
@@ -27,11 +24,12 @@ def schedule_outbox(
     job_queue.run_repeating(deliverer.job, interval=interval, first=1, name=JOB_NAME)
 
 
-def kick_outbox(context: BotContext[N]) -> None:
+def kick_outbox(context: BotContext[Any]) -> None:
     """Ask for a delivery run right away (after a commit); the resident does not wait for it."""
     job_queue = context.job_queue
     if job_queue is not None:
         # Detached from the update being handled: the delivery's own writes are not the
         # update's (an update handled again must not roll them back; bot.inbox.turns).
-        job = context.services.deliverer.job
+        services: OutboxNeeds = context.services
+        job = services.deliverer.job
         detached(partial(job_queue.run_once, job, 0, name=f"{JOB_NAME}.now"))

@@ -24,7 +24,8 @@ from bot.kernel.i18n import Language, Translator, translator
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-S = TypeVar("S")
+# Covariant: a callee typed for fewer services (or BotContext[Any]) accepts a richer context.
+S = TypeVar("S", covariant=True)
 
 
 class Hosted(Protocol):

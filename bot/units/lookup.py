@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.kernel.i18n import N_, Language, Translator
+from bot.kernel.refusal import Refusal
 from bot.kernel.text import fold
 from bot.units.model import Unit
 from bot.units.repository import UnitsRepository
@@ -21,7 +22,7 @@ LEVEL_KEYS: dict[str, str] = {
 }
 
 
-class InputError(Exception):
+class InputError(Refusal):
     """Input that cannot be used; `key` is the catalog key of the explanation."""
 
     def __init__(self, key: str, **values: object) -> None:
