@@ -62,6 +62,12 @@ def _parked_alert(services: Services) -> ParkAlert:
     return alert
 
 
+def _shared_request(request: BaseRequest | None) -> BaseRequest:
+    """Return the bot's request: the given one, else the one python-telegram-bot would build
+    itself (a pool of 256), made here so the outbox's plain bot shares its connection pool."""
+    return request if request is not None else HTTPXRequest(connection_pool_size=256)
+
+
 def _outbox_bot(settings: Settings, request: BaseRequest) -> Bot:
     """Return the outbox's own bot: the same token and connection pool, no rate limiter."""
     return Bot(
@@ -81,9 +87,7 @@ def build_application(
     processor: MakeProcessor = ConcurrentUpdates,
 ) -> TipsApplication[Services]:
     """Build the bot: services, Telegram client, handlers in their deliberate order."""
-    # The request python-telegram-bot would build itself (a pool of 256), made here so the
-    # outbox's plain bot shares its connection pool (bot.outbox.deliverer).
-    shared = request if request is not None else HTTPXRequest(connection_pool_size=256)
+    shared = _shared_request(request)
     services = Services(settings, clock=clock, outbox_bot=_outbox_bot(settings, shared))
     builder = (
         ApplicationBuilder()
@@ -92,6 +96,7 @@ def build_application(
         .token(settings.token())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
+        .request(shared)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
         .rate_limiter(
             AIORateLimiter(
@@ -106,7 +111,6 @@ def build_application(
     )
     # Conversation states in SQLite (sealed keys), so a restart resumes every resident.
     builder = builder.persistence(tips.persistence(services))
-    builder = builder.request(shared)
     if request is not None:
         builder = builder.get_updates_request(request)
     # Always our processor: it keeps each person's updates in order and runs every update
