@@ -1,4 +1,4 @@
-"""Reading a request: its parameters, its uploads, and the errors Telegram answers with."""
+"""Reading a request (parameters, uploads), the errors Telegram answers, and method tables."""
 
 import functools
 import json
