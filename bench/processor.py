@@ -22,12 +22,12 @@ from bot.ptb.concurrency import Around, ConcurrentUpdates
 
 
 class TimedUpdateProcessor(BaseUpdateProcessor):
-    """Process updates as the bot does with `concurrency`, and note when each is done."""
+    """Process updates as the bot does with `max_running` at once; note when each is done."""
 
-    def __init__(self, concurrency: int, *, around: Around | None = None) -> None:
+    def __init__(self, max_running: int, *, around: Around | None = None) -> None:
         # As production builds it (bot.app): `around` is the bot's durable inbox; with one at
         # a time python-telegram-bot awaits each update inline.
-        self.inner = ConcurrentUpdates(concurrency, around=around)
+        self.inner = ConcurrentUpdates(max_running, around=around)
         super().__init__(self.inner.max_concurrent_updates)
         self._done: dict[int, asyncio.Future[float]] = {}
 

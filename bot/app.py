@@ -23,7 +23,7 @@ from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
 from bot.ptb.application import CONTEXT_TYPES, TipsApplication
-from bot.ptb.concurrency import ConcurrentUpdates
+from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
 from bot.ptb.errors import on_error
 from bot.ptb.persistence import flush_after_update
 from bot.services import Services
@@ -65,6 +65,7 @@ def build_application(
     request: BaseRequest | None = None,
     *,
     clock: Clock | None = None,
+    processor: MakeProcessor = ConcurrentUpdates,
 ) -> TipsApplication[Services]:
     """Build the bot: services, Telegram client, handlers in their deliberate order."""
     services = Services(settings, clock=clock)
@@ -93,8 +94,9 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     # Always our processor: it keeps each person's updates in order and runs every update
     # taken from the durable inbox inside its turn (bot.inbox), even one at a time.
+    # (`processor`: the benchmarks time updates with their own, built the same way.)
     builder = builder.concurrent_updates(
-        ConcurrentUpdates(settings.concurrent_updates, around=services.inbox.run)
+        processor(settings.concurrent_updates, around=services.inbox.run)
     )
     application = cast(TipsApplication[Services], builder.build())
     services.inbox.attach(application.process_update, on_park=_parked_alert(services))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
-from bot.kernel.i18n import Language
 from bot.ptb.commands import publish_commands
-from bot.ptb.context import BotContext
+from bot.ptb.context import BotContext, Hosted
 
 log = logging.getLogger(__name__)
 
@@ -23,33 +22,10 @@ CONTEXT_TYPES: ContextTypes[Context, dict[Any, Any], dict[Any, Any], dict[Any, A
 )
 
 
-class Hosted(Protocol):
-    """What the application needs of the services it hosts: their lifetime and languages."""
-
-    @property
-    def default_language(self) -> Language:
-        """The language of the command menu's fallback and of people without a choice."""
-        ...
-
-    async def start(self) -> None:
-        """Open what the services need (the database), before python-telegram-bot starts."""
-        ...
-
-    async def stop(self) -> None:
-        """Close them, after python-telegram-bot has stopped."""
-        ...
-
-    async def language_of(self, user_id: int | None) -> Language:
-        """Return a person's language (the default for None)."""
-        ...
-
-
+H = TypeVar("H", bound=Hosted)
 # A start-up step a feature adds (e.g. checking the officers' chat); it must handle its own
 # Telegram errors, because a step that raises stops the start-up.
 StartupHook = Callable[["TipsApplication[Any]"], Awaitable[None]]
-
-
-H = TypeVar("H", bound=Hosted)
 
 
 class TipsApplication(

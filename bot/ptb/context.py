@@ -15,16 +15,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.kernel.i18n import Translator, translator
+from bot.kernel.i18n import Language, Translator, translator
 
 if TYPE_CHECKING:
     from telegram.ext import Application
 
 S = TypeVar("S")
+
+
+class Hosted(Protocol):
+    """What the application needs of the services it hosts: their lifetime and languages."""
+
+    @property
+    def default_language(self) -> Language:
+        """The language of the command menu's fallback and of people without a choice."""
+        ...
+
+    async def start(self) -> None:
+        """Open what the services need (the database), before python-telegram-bot starts."""
+        ...
+
+    async def stop(self) -> None:
+        """Close them, after python-telegram-bot has stopped."""
+        ...
+
+    async def language_of(self, user_id: int | None) -> Language:
+        """Return a person's language (the default for None)."""
+        ...
 
 
 class BotContext(
@@ -47,7 +68,7 @@ class BotContext(
     @property
     def services(self) -> S:
         """The application's services, as the feature's Protocol names them."""
-        return cast(S, _host(self).services)
+        return cast(S, _host(self))
 
     @property
     def t(self) -> Translator:
@@ -64,16 +85,15 @@ class BotContext(
     async def resolve_translator(self) -> Translator:
         """Look up the person's language (error handlers call this: PTB does not refresh them)."""
         if self._translator is None:
-            host = _host(self)
-            self._translator = translator(await host.services.language_of(self.person_id))
+            services = _host(self)
+            self._translator = translator(await services.language_of(self.person_id))
         return self._translator
 
 
-def _host(context: BotContext[Any]) -> Any:
-    # Imported here only to name the type: application.py imports this module for ContextTypes.
-    from bot.ptb.application import TipsApplication
-
-    application = context.application
-    if not isinstance(application, TipsApplication):
+def _host(context: BotContext[Any]) -> Hosted:
+    # The application is our TipsApplication (bot.ptb.application), which holds its services;
+    # asked by attribute so that this module need not import the application's.
+    services = getattr(context.application, "services", None)
+    if services is None:
         raise TypeError("handlers must run inside a TipsApplication")
-    return application
+    return cast(Hosted, services)
