@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot.kernel.i18n import LANGUAGES, Translator, translator
 from bot.ptb.context import BotContext
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
-
-Callback = Callable[[Update, BotContext["Services"]], Awaitable[object]]
+# Any feature's context: each names its own needs (BotContext[TipsNeeds], ...).
+Callback = Callable[[Update, BotContext[Any]], Awaitable[object]]
 
 
 @dataclass(frozen=True)
