@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot.kernel.i18n import LANGUAGES, Translator, translator
 from bot.ptb.context import BotContext
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
-
-Callback = Callable[[Update, BotContext["Services"]], Awaitable[object]]
+# A button's callback is a handler of the feature that added it, with that feature's context.
+Callback = Callable[[Update, BotContext[Any]], Awaitable[object]]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from telegram import (
     InlineKeyboardButton,
@@ -54,6 +54,7 @@ from bot.officers.access import (
 from bot.officers.chats import check_officer_chats
 from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
 from bot.officers.model import Role, as_role
+from bot.officers.needs import OfficersNeeds
 from bot.officers.repository import OfficerChange, OfficerRecord
 from bot.officers.service import Actor, OfficerError
 from bot.ptb.application import TipsApplication
@@ -62,13 +63,9 @@ from bot.ptb.messaging import reply_in_chat, send_text
 from bot.units import Unit
 from bot.units.lookup import InputError, resolve_unit, shown, unit_label
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
 log = logging.getLogger(__name__)
 
-# Until this feature names its needs in a Protocol, it sees the whole container.
-Context: TypeAlias = "BotContext[Services]"
+Context: TypeAlias = BotContext[OfficersNeeds]
 
 # Conversation state of /addofficer while it waits for the person (a forward, a contact, an id).
 WAIT_PERSON: Final = 0
@@ -125,7 +122,7 @@ def role_label(t: Translator, role: str) -> str:
     return t.label(ROLE_KEYS[checked]) if checked else role
 
 
-async def _scope_label(services: Services, t: Translator, unit_id: int | None) -> str:
+async def _scope_label(services: OfficersNeeds, t: Translator, unit_id: int | None) -> str:
     if unit_id is None:
         return t.label("officers.scope.all")
     unit = await services.units.by_id(unit_id)
@@ -133,7 +130,7 @@ async def _scope_label(services: Services, t: Translator, unit_id: int | None) -
 
 
 async def _values(
-    services: Services, t: Translator, record: OfficerRecord | None, person: _Person | None
+    services: OfficersNeeds, t: Translator, record: OfficerRecord | None, person: _Person | None
 ) -> dict[str, object]:
     """Return the placeholders every registry message may use: person, role, unit."""
     user_id = record.user_id if record else person.user_id if person else 0
@@ -154,7 +151,7 @@ def _state_label(t: Translator, state: dict[str, Any] | None) -> str:
     return f"{role_label(t, str(state.get('role', '')))} · {unit}"
 
 
-def _local_time(services: Services, stamp: str) -> str:
+def _local_time(services: OfficersNeeds, stamp: str) -> str:
     moment = datetime.fromisoformat(stamp).astimezone(services.settings.zone)
     return moment.strftime("%d/%m/%Y %H:%M")
 
@@ -236,7 +233,7 @@ def _role(token: str | None) -> Role:
 
 
 async def _unit_for_role(
-    services: Services, role: Role, words: list[str], language: Language
+    services: OfficersNeeds, role: Role, words: list[str], language: Language
 ) -> Unit | None:
     """Return the unit named by `words` for an officer or analyst; None for an admin."""
     if role == "admin":
@@ -492,7 +489,7 @@ async def set_unit(update: Update, context: Context, officer: Officer) -> object
     return None
 
 
-def _signed(services: Services, admin_id: int, user_id: int, version: int) -> str:
+def _signed(services: OfficersNeeds, admin_id: int, user_id: int, version: int) -> str:
     return services.keyring.sign(f"{REMOVE_CALLBACK}{admin_id}:{user_id}:{version}")
 
 
@@ -596,7 +593,7 @@ async def officer_log(update: Update, context: Context, officer: Officer) -> obj
     return None
 
 
-def _change_line(services: Services, t: Translator, change: OfficerChange) -> str:
+def _change_line(services: OfficersNeeds, t: Translator, change: OfficerChange) -> str:
     names = services.officers
     if change.actor_via == "cli" or change.actor_id is None:
         actor = t.label("officers.log.cli")

@@ -24,7 +24,9 @@ from bot.kernel.i18n import Language, Translator, translator
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-S = TypeVar("S")
+# Covariant: `services` is only read, so a context whose services offer more (a feature that
+# needs the core's and its own) passes wherever a context offering less is expected.
+S = TypeVar("S", covariant=True)
 
 
 class Hosted(Protocol):
