@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.kernel.i18n import N_, Language, Translator, translator
+from bot.kernel.refusal import Refusal
 from bot.kernel.telegram_text import utf16_length
 from bot.officers.access import (
     ADMIN_ONLY,
@@ -60,6 +61,7 @@ from bot.officers.service import Actor, OfficerError
 from bot.ptb.application import TipsApplication
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat, send_text
+from bot.ptb.refusals import answers_refusals
 from bot.units import Unit
 from bot.units.lookup import InputError, resolve_unit, shown, unit_label
 
@@ -245,24 +247,25 @@ async def _unit_for_role(
     return await resolve_unit(services.units, " ".join(words), within=None, language=language)
 
 
-def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
-    """Turn refused input into a translated answer; stay in (or do not enter) a conversation."""
+def _names_the_person(callback: OfficerCallback) -> OfficerCallback:
+    """Fill a refused change's person, role and unit in the reader's language (see OfficerError)."""
 
     @functools.wraps(callback)
     async def wrapper(update: Update, context: Context, officer: Officer) -> object:
-        services = context.services
-        t = context.t
         try:
             return await callback(update, context, officer)
-        except InputError as error:
-            await reply_in_chat(update, context, error.text(t))
         except OfficerError as error:
             person = None if error.user_id is None else _Person(error.user_id)
-            values = await _values(services, t, error.record, person)
-            await reply_in_chat(update, context, t(error.key, **values))
-        return None
+            values = await _values(context.services, context.t, error.record, person)
+            raise Refusal(error.key, **values) from error
 
     return wrapper
+
+
+def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
+    """Answer refused input and refused changes (bot.ptb.refusals) in the chat, and return
+    None: stay in (or do not enter) a conversation."""
+    return answers_refusals(_names_the_person(callback))
 
 
 # ---------------------------------------------------------------- after a change

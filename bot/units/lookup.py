@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.kernel.i18n import N_, Language, Translator
+from bot.kernel.refusal import Refusal
 from bot.kernel.text import fold
 from bot.units.model import Unit
 from bot.units.repository import UnitsRepository
@@ -21,17 +22,9 @@ LEVEL_KEYS: dict[str, str] = {
 }
 
 
-class InputError(Exception):
-    """Input that cannot be used; `key` is the catalog key of the explanation."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-    def text(self, t: Translator) -> str:
-        """Return the explanation as HTML in the translator's language."""
-        return t(self.key, **self.values)
+class InputError(Refusal):
+    """Input that cannot be used; `key` is the catalog key of the explanation, `values` its
+    placeholders (answered by `bot.ptb.refusals`, or shown with `.text(t)`)."""
 
 
 def shown(text: str, limit: int = _SHOWN_LENGTH) -> str:
