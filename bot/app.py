@@ -22,6 +22,7 @@ from bot.maintenance import deadletters
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
+from bot.officers import unit_commands as units
 from bot.ptb.application import CONTEXT_TYPES, TipsApplication
 from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
 from bot.ptb.errors import on_error
@@ -29,7 +30,6 @@ from bot.ptb.persistence import flush_after_update
 from bot.services import Services
 from bot.tips import handlers as tips
 from bot.triage import handlers as triage
-from bot.units import handlers as units
 
 # Handler groups, in the order python-telegram-bot consults them for each update. Within a
 # group the first matching handler wins, so catch-alls go last in FEATURES.

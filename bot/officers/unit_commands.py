@@ -1,5 +1,7 @@
 """Unit commands: /units to browse and search within your scope; CSV import and export for admins.
 
+The officers' commands over the unit tree (bot/units/ holds the tree and knows no officers).
+
 /units [CODE|NAME]   your unit and the units below it, one unit, or a search (officers, analysts,
                      admins); units outside the officer's scope are answered like missing ones
 /importunits         an admin sends a CSV file; every row is checked before anything is written
