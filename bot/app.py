@@ -13,12 +13,12 @@ from bot.alerts import enqueue_admin_alert
 from bot.audit.jobs import schedule_anchors
 from bot.core import handlers as core
 from bot.figures.handlers import figures_handlers
-from bot.inbox.jobs import schedule_inbox_pruning
 from bot.inbox.service import ParkAlert
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.i18n import N_
 from bot.maintenance import deadletters
+from bot.maintenance.inbox_jobs import schedule_inbox_pruning
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers

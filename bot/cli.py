@@ -47,8 +47,8 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     settings.require_for_run()
     # Imported late: `version` needs no Telegram stack.
     from bot.app import build_application
-    from bot.inbox.runner import Runner, StartupError
     from bot.ptb.application import freeze_startup_heap
+    from bot.ptb.runner import Runner, StartupError
 
     application = build_application(settings)
     application.startup_hooks.append(freeze_startup_heap)
