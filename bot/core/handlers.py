@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.ext import (
@@ -109,7 +109,7 @@ async def not_understood(update: Update, context: Context) -> None:
     await _reply(update, context, t(key), menu=True)
 
 
-async def stale_button(update: Update, context: Context) -> None:
+async def stale_button(update: Update, context: BotContext[Any]) -> None:
     """Answer a button press that no handler claims (an old or forged button)."""
     query = update.callback_query
     if query is None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
 
-from bot.figures.service import ImportRow, Problem, RowProblem
+from bot.figures.problems import Problem, RowProblem
+from bot.figures.results import ImportRow
 from bot.kernel.i18n import N_
 from bot.kernel.periods import Period
 from bot.kernel.text import fold

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
@@ -84,7 +84,7 @@ Context: TypeAlias = BotContext[AccessNeeds]
 # The context of the feature whose handler is guarded: its services include the guard's.
 C = TypeVar("C", bound=BotContext[AccessNeeds])
 # A guarded callback receives the officer the guard found, so it never has to look again.
-GuardedCallback: TypeAlias = Callable[[Update, C, Officer], Awaitable[object]]
+GuardedCallback: TypeAlias = Callable[[Update, C, Officer], Coroutine[Any, Any, object]]
 # The same, whatever the feature's context (for decorators of guarded callbacks).
 OfficerCallback: TypeAlias = GuardedCallback[BotContext[Any]]
 
@@ -119,7 +119,7 @@ def scope_unit_ids(officer: Officer) -> frozenset[int] | None:
     return officer.unit_ids()
 
 
-async def refuse(update: Update, context: Context) -> None:
+async def refuse(update: Update, context: BotContext[Any]) -> None:
     """Answer as if the command or button did not exist (see the module docstring)."""
     if update.callback_query is not None:
         await core.stale_button(update, context)

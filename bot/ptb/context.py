@@ -24,8 +24,7 @@ from bot.kernel.i18n import Language, Translator, translator
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-# Covariant: `services` is only read, so a context whose services offer more (a feature that
-# needs the core's and its own) passes wherever a context offering less is expected.
+# Covariant: a callee typed for fewer services (or BotContext[Any]) accepts a richer context.
 S = TypeVar("S", covariant=True)
 
 

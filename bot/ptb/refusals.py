@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from telegram import Update
@@ -28,7 +28,7 @@ async def answer_refusal(update: Update, context: BotContext[Any], refusal: Refu
 
 def answers_refusals(
     callback: Callable[Concatenate[Update, C, P], Awaitable[R]],
-) -> Callable[Concatenate[Update, C, P], Awaitable[R | None]]:
+) -> Callable[Concatenate[Update, C, P], Coroutine[Any, Any, R | None]]:
     """Answer a `Refusal` the callback raises; return None then (a conversation stays put)."""
 
     @functools.wraps(callback)

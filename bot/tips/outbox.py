@@ -597,7 +597,7 @@ async def outbox_job(context: BotContext[Services]) -> None:
     await deliverer_of(_application(context)).run()
 
 
-def kick_outbox(context: BotContext[Services]) -> None:
+def kick_outbox(context: BotContext[Any]) -> None:
     """Ask for a delivery run right away (after a commit); the resident does not wait for it."""
     job_queue = _application(context).job_queue
     if job_queue is not None:

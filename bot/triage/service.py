@@ -23,6 +23,7 @@ from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.i18n import N_, Translator
+from bot.kernel.refusal import Refusal
 from bot.kernel.status import Outcome, Status
 from bot.kernel.telegram_text import clip, utf16_length
 from bot.officers.model import Officer
@@ -83,24 +84,15 @@ _UNTAKEN: Final = frozenset({Status.RECEIVED, Status.TRANSFERRED})
 ChatFor = Callable[[int | None], Awaitable[int | None]]
 
 
-class TriageError(Exception):
+class TriageError(Refusal):
     """An action refused with a reason; `key` is its catalog key.
 
-    Values that are statuses or outcomes are put in the reader's language by `text`.
+    Values that are statuses or outcomes are put in the reader's language by `shown`.
     """
 
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-    def text(self, t: Translator) -> str:
-        """Return the reason as HTML in the translator's language."""
-        return t(self.key, **_localized(t, self.values))
-
-    def label(self, t: Translator) -> str:
-        """Return the reason as plain text (a button's alert)."""
-        return t.label(self.key, **_localized(t, self.values))
+    def shown(self, t: Translator) -> dict[str, object]:
+        """Return the values with statuses and outcomes in the reader's language."""
+        return _localized(t, self.values)
 
 
 def _localized(t: Translator, values: Mapping[str, object]) -> dict[str, object]:
