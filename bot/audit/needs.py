@@ -24,28 +24,32 @@ class HasOutbox(Protocol):
         ...
 
 
-class AuditNeeds(Protocol):
-    """The database and its file's place, the key of the anchor's MAC, the clock, the outbox."""
+class DatabaseNeeds(Protocol):
+    """The database and its file's place (settings), its keys and the clock."""
 
     @property
     def settings(self) -> Settings:
-        """The configuration (where the database and the backups are)."""
+        """The configuration (where the database and the backups are, retention, backups)."""
         ...
 
     @property
     def db(self) -> Database:
-        """The database whose chain is anchored."""
+        """The database."""
         ...
 
     @property
     def keyring(self) -> Keyring:
-        """The key of the anchor's MAC."""
+        """The keys (the anchor's MAC, audit rows, backups' anchors)."""
         ...
 
     @property
     def clock(self) -> Clock:
-        """The time an anchor is stamped with."""
+        """The bot's clock."""
         ...
+
+
+class AuditNeeds(DatabaseNeeds, Protocol):
+    """The database and its file's place, the key of the anchor's MAC, the clock, the outbox."""
 
     @property
     def tips(self) -> HasOutbox:

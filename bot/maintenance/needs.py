@@ -4,37 +4,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.audit.needs import DatabaseNeeds
 from bot.core.repository import PreferencesRepository
-from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
-from bot.kernel.crypto import Keyring
 from bot.officers.needs import AccessNeeds
 from bot.tips.service import TipService
 
 
-class MaintenanceNeeds(Protocol):
+class MaintenanceNeeds(DatabaseNeeds, Protocol):
     """The jobs': the database, its keys and clock, and the people seen (retention, backups)."""
-
-    @property
-    def settings(self) -> Settings:
-        """The configuration (retention days, where and how often to back up)."""
-        ...
-
-    @property
-    def db(self) -> Database:
-        """The database."""
-        ...
-
-    @property
-    def keyring(self) -> Keyring:
-        """The keys (audit rows, backups' anchors)."""
-        ...
-
-    @property
-    def clock(self) -> Clock:
-        """The bot's clock."""
-        ...
 
     @property
     def prefs(self) -> PreferencesRepository:
