@@ -89,7 +89,7 @@ def build_application(
         )
     )
     # Conversation states in SQLite (sealed keys), so a restart resumes every resident.
-    builder = builder.persistence(tips.persistence(services))
+    builder = builder.persistence(tips.persistence(services.db, services.keyring, services.clock))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     # Always our processor: it keeps each person's updates in order and runs every update

@@ -11,7 +11,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from bot.kernel.i18n import LANGUAGES, Translator, translator
 from bot.ptb.context import BotContext
 
-# A button's callback is a handler of the feature that added it, with that feature's context.
+# Any feature's context: each names its own needs (BotContext[TipsNeeds], ...).
 Callback = Callable[[Update, BotContext[Any]], Awaitable[object]]
 
 

@@ -8,30 +8,31 @@ features' group *before* the core handlers (so "/start tip" reaches the conversa
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot.db import Database
+from bot.kernel.clock import Clock
+from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import translator
+from bot.ptb.application import TipsApplication
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import send_text
 from bot.ptb.persistence import ConversationStore, SqlitePersistence
 from bot.tips.codes import normalize_code
 from bot.tips.conversation import CB_SEND, TipConversation, build_conversation, send_again
 from bot.tips.flood import flood_guard
+from bot.tips.needs import TipsNeeds
 from bot.tips.outbox import JOB_NAME, deliverer_of, outbox_job
 from bot.tips.render import my_tips_text, status_label
-from bot.tips.service import CONVERSATION, conversation_key
-
-if TYPE_CHECKING:
-    from bot.ptb.application import TipsApplication
-    from bot.services import Services
+from bot.tips.service import CONVERSATION
 
 log = logging.getLogger(__name__)
 
-Context: TypeAlias = "BotContext[Services]"
+Context: TypeAlias = BotContext[TipsNeeds]
 EXPIRY_JOB = "tips.drafts.expire"
 EXPIRY_INTERVAL_SECONDS = 60
 
@@ -46,9 +47,9 @@ __all__ = [
 ]
 
 
-def persistence(services: Services) -> SqlitePersistence:
+def persistence(db: Database, keyring: Keyring, clock: Clock) -> SqlitePersistence:
     """Return the application's persistence; the tip flow writes its own states."""
-    store = ConversationStore(services.db, services.keyring, services.clock)
+    store = ConversationStore(db, keyring, clock)
     return SqlitePersistence(store, self_written={CONVERSATION})
 
 
@@ -128,14 +129,15 @@ def conversation_of(application: TipsApplication[Any]) -> TipConversation | None
 
 async def expire_idle_drafts(application: TipsApplication[Any]) -> int:
     """Discard drafts idle for TIP_DRAFT_IDLE_MINUTES and tell their residents; return count."""
-    services = application.services
+    services: TipsNeeds = application.services
     expired = await services.tips.expire_idle()
     conversation = conversation_of(application)
     for item in expired:
         if item.chat_id is None:
             continue
         if conversation is not None:
-            conversation.forget(conversation_key(item.chat_id, item.chat_id))
+            # A private chat: the chat's id is the resident's.
+            await conversation.forget(application, item.chat_id, item.chat_id)
         t = translator(item.language)
         try:
             await send_text(
@@ -152,8 +154,6 @@ async def expire_idle_drafts(application: TipsApplication[Any]) -> int:
 
 
 async def _expiry_job(context: Context) -> None:
-    from bot.ptb.application import TipsApplication
-
     application = context.application
     if isinstance(application, TipsApplication):
         await expire_idle_drafts(application)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.testing.harness import BotHarness
-from bot.tips import conversation
+from bot.tips.conversation import send as conversation_send
 from bot.tips.handlers import EXPIRY_JOB
 from bot.tips.outbox import JOB_NAME
 from tests.tips.flow import tips_settings
@@ -21,7 +21,7 @@ async def bot(database_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
     The outbox's repeating job, its run right after each tip and the draft expiry would race
     the faults a test injects and the runs it counts, so they are left to the test.
     """
-    monkeypatch.setattr(conversation, "kick_outbox", lambda _context: None)
+    monkeypatch.setattr(conversation_send, "kick_outbox", lambda _context: None)
     async with BotHarness(tips_settings(database_path)) as running:
         assert running.app.job_queue is not None
         for name in (JOB_NAME, EXPIRY_JOB):
