@@ -13,15 +13,16 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.audit.jobs import schedule_anchors
 from bot.core import handlers as core
 from bot.figures.handlers import figures_handlers
-from bot.inbox.jobs import schedule_inbox_pruning
 from bot.inbox.service import ParkAlert
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.i18n import N_
 from bot.maintenance import deadletters
+from bot.maintenance.inbox_jobs import schedule_inbox_pruning
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
+from bot.officers import unit_commands as units
 from bot.outbox.alerts import enqueue_admin_alert
 from bot.outbox.jobs import schedule_outbox
 from bot.ptb.application import CONTEXT_TYPES, TipsApplication
@@ -31,7 +32,6 @@ from bot.ptb.persistence import flush_after_update
 from bot.services import Services
 from bot.tips import handlers as tips
 from bot.triage import handlers as triage
-from bot.units import handlers as units
 
 # Handler groups, in the order python-telegram-bot consults them for each update. Within a
 # group the first matching handler wins, so catch-alls go last in FEATURES.

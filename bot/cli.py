@@ -21,6 +21,7 @@ from bot.kernel.crypto import Keyring
 from bot.kernel.logging_setup import configure_logging
 from bot.maintenance.backups import backup_with_anchor
 from bot.maintenance.cli import add_maintenance_commands
+from bot.officers.cli import add_officers_commands
 from bot.sandbox import add_sandbox_command, run_without_token
 from bot.units.cli import add_units_commands
 
@@ -46,8 +47,8 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     settings.require_for_run()
     # Imported late: `version` needs no Telegram stack.
     from bot.app import build_application
-    from bot.inbox.runner import Runner, StartupError
     from bot.ptb.application import freeze_startup_heap
+    from bot.ptb.runner import Runner, StartupError
 
     application = build_application(settings)
     application.startup_hooks.append(freeze_startup_heap)
@@ -136,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     add_maintenance_commands(commands)
     add_sandbox_command(commands)
     add_units_commands(commands)
+    add_officers_commands(commands)
     return parser
 
 

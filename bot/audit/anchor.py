@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.audit.log import GENESIS
+from bot.audit.repository import AuditRepository
 from bot.db import Database
 from bot.kernel.crypto import Keyring
 
@@ -123,21 +124,20 @@ class ChainHead:
     """The audit chain's reads an anchor needs (the audit package owns the table)."""
 
     def __init__(self, db: Database) -> None:
-        self._db = db
+        self._rows = AuditRepository(db)
 
     async def now(self, at: datetime) -> Anchor:
         """Return an anchor of the chain as it is (rows are numbered 1..N without gaps)."""
-        row = await self._db.fetch_one("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        row = await self._rows.head()
         if row is None:
             return Anchor(0, GENESIS, at)
-        return Anchor(int(row[0]), str(row[1]), at)
+        return Anchor(row[0], row[1], at)
 
     async def hash_at(self, row_id: int) -> str | None:
         """Return row `row_id`'s hash (GENESIS for row 0), or None if there is no such row."""
         if row_id == 0:
             return GENESIS
-        value = await self._db.fetch_value("SELECT hash FROM audit_log WHERE id = ?", (row_id,))
-        return None if value is None else str(value)
+        return await self._rows.hash_at(row_id)
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.audit.anchor import ANCHOR_EVERY, compare_with_anchors, update_anchor
+from bot.audit.needs import AuditNeeds
 from bot.kernel.i18n import N_
 from bot.outbox.alerts import enqueue_admin_alert
 from bot.ptb.context import BotContext
 
 if TYPE_CHECKING:
     from bot.ptb.application import TipsApplication
-    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ ANCHOR_ALERT = N_("alerts.audit_anchor")
 MISMATCH_ALERT = N_("alerts.audit_anchor_mismatch")
 
 
-async def anchor_now(services: Services) -> None:
+async def anchor_now(services: AuditNeeds) -> None:
     """Write the anchor beside the database if the head moved (never fatal)."""
     settings = services.settings
     try:
@@ -38,7 +38,7 @@ async def anchor_now(services: Services) -> None:
         log.exception("could not write the audit anchor beside %s", settings.database_path)
 
 
-async def post_daily_anchor(services: Services) -> None:
+async def post_daily_anchor(services: AuditNeeds) -> None:
     """Anchor, then post the chain's count and head to the administrators (or why not)."""
     settings = services.settings
     now = services.clock.now()
@@ -63,13 +63,13 @@ async def post_daily_anchor(services: Services) -> None:
         )
 
 
-async def anchor_job(context: BotContext[Services]) -> None:
+async def anchor_job(context: BotContext[AuditNeeds]) -> None:
     """Follow the head beside the database."""
 
     await anchor_now(context.services)
 
 
-async def anchor_alert_job(context: BotContext[Services]) -> None:
+async def anchor_alert_job(context: BotContext[AuditNeeds]) -> None:
     """Post the daily anchor; a failure is logged, never fatal."""
 
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.audit.repository import AuditRepository
 from bot.db import Database
 from bot.kernel.crypto import Keyring
 
@@ -54,6 +55,7 @@ class AuditLog:
     def __init__(self, db: Database, keyring: Keyring) -> None:
         self._db = db
         self._keyring = keyring
+        self._rows = AuditRepository(db)
 
     def _hash(self, prev_hash: str, canonical: str) -> str:
         return self._keyring.mac("audit/v1", prev_hash + "\n" + canonical)
@@ -69,21 +71,16 @@ class AuditLog:
         details: Mapping[str, Any] | None = None,
     ) -> int:
         """Append one entry using `conn`, which must be inside `db.transaction()`."""
-        async with conn.execute(
-            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
-        ) as cursor:
-            last = await cursor.fetchone()
-        row_id = 1 if last is None else int(last[0]) + 1
-        prev_hash = GENESIS if last is None else str(last[1])
+        last = await AuditRepository.last_in(conn)
+        row_id = 1 if last is None else last[0] + 1
+        prev_hash = GENESIS if last is None else last[1]
         stamp = at.isoformat(timespec="seconds")
         details_json = json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True)
         digest = self._hash(
             prev_hash, _canonical(row_id, stamp, actor, action, target, details_json)
         )
-        await conn.execute(
-            "INSERT INTO audit_log (id, at, actor, action, target, details, prev_hash, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row_id, stamp, actor, action, target, details_json, prev_hash, digest),
+        await AuditRepository.insert_in(
+            conn, (row_id, stamp, actor, action, target, details_json, prev_hash, digest)
         )
         return row_id
 
@@ -107,10 +104,7 @@ class AuditLog:
         expected_prev = GENESIS
         expected_id = 1
         checked = 0
-        async with self._db.stream(
-            "SELECT id, at, actor, action, target, details, prev_hash, hash "
-            "FROM audit_log ORDER BY id"
-        ) as cursor:
+        async with self._rows.chain() as cursor:
             async for row in cursor:
                 row_id = int(row[0])
                 if row_id != expected_id:
@@ -135,16 +129,8 @@ class AuditLog:
         limit: int = 20,
     ) -> list[AuditEntry]:
         """Return entries newest first, filtered, `limit` at a time (page with `before_id`)."""
-        rows = await self._db.fetch_all(
-            """
-            SELECT id, at, actor, action, target, details FROM audit_log
-            WHERE (? IS NULL OR actor = ?)
-              AND (? IS NULL OR action = ? OR action LIKE ? || '.%')
-              AND (? IS NULL OR target = ?)
-              AND (? IS NULL OR id < ?)
-            ORDER BY id DESC LIMIT ?
-            """,
-            (actor, actor, action, action, action, target, target, before_id, before_id, limit),
+        rows = await self._rows.entries(
+            actor=actor, action=action, target=target, before_id=before_id, limit=limit
         )
         return [_entry(row) for row in rows]
 

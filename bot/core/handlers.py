@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.ext import (
@@ -13,16 +13,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.needs import CoreNeeds
 from bot.kernel.i18n import LANGUAGES, as_language, translator
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import send_text
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
-
-# Until this feature names its needs in a Protocol, it sees the whole container.
-Context: TypeAlias = "BotContext[Services]"
+Context: TypeAlias = BotContext[CoreNeeds]
 
 LANGUAGE_CALLBACK = "lang:"
 # New messages in private chats only: python-telegram-bot's command and message handlers also
@@ -136,7 +132,8 @@ async def _reply(
     services = context.services
     reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = markup
     if menu and reply_markup is None and chat.type == chat.PRIVATE:
-        reply_markup = services.menu.keyboard(await services.translator_for(update))
+        # context.t: the translator of the update's person, resolved once for the update.
+        reply_markup = services.menu.keyboard(context.t)
     await send_text(context.bot, chat.id, text, reply_markup=reply_markup)
 
 

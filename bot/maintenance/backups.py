@@ -12,6 +12,7 @@ from bot.audit.anchor import ChainHead, anchor_path, write_anchor
 from bot.db import Database
 from bot.db.migrations import LATEST_VERSION
 from bot.kernel.crypto import Keyring
+from bot.maintenance.repository import inspect_file
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,7 @@ def inspect_backup(path: Path) -> BackupCheck:
     if not path.is_file():
         raise RestoreError(f"{path}: no such file")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-            version = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        integrity, version = inspect_file(path)
     except sqlite3.DatabaseError as error:
         raise RestoreError(f"{path}: not a database of this bot ({error})") from None
     if integrity != "ok":

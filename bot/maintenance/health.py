@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.db.migrations import LATEST_VERSION, MIGRATIONS, recorded_versions
 from bot.inbox.repository import InboxRepository
 from bot.kernel.crypto import Keyring
+from bot.maintenance.repository import HealthRepository
 from bot.outbox.repository import DeadLetter, OutboxRepository
 from bot.tips.repository import TipsRepository
 
@@ -37,10 +38,11 @@ async def run_checks(
 ) -> list[Finding]:
     """Check the database file, its schema and (with the key) the audit chain and its anchors."""
     findings: list[Finding] = []
-    integrity = [str(row[0]) for row in await db.fetch_all("PRAGMA integrity_check")]
+    health = HealthRepository(db)
+    integrity = await health.integrity()
     findings.append(Finding("integrity", integrity == ["ok"], "; ".join(integrity[:5])))
-    foreign = await db.fetch_all("PRAGMA foreign_key_check")
-    findings.append(Finding("foreign keys", not foreign, f"{len(foreign)} dangling references"))
+    foreign = await health.dangling_references()
+    findings.append(Finding("foreign keys", not foreign, f"{foreign} dangling references"))
     applied = await recorded_versions(db)
     missing = sorted({step.version for step in MIGRATIONS} - set(applied))
     findings.append(

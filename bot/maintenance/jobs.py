@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.maintenance.backups import existing_backups, take_backup
+from bot.maintenance.needs import MaintenanceNeeds
 from bot.ptb.application import TipsApplication
 from bot.ptb.context import BotContext
-
-if TYPE_CHECKING:
-    from bot.services import Services
-
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "backup"
 
 
-async def backup_job(context: BotContext[Services]) -> None:
+async def backup_job(context: BotContext[MaintenanceNeeds]) -> None:
     """Take one online backup and prune old ones; a failure is logged, never fatal."""
     services = context.services
     settings = services.settings

@@ -32,6 +32,7 @@ from bot.audit import AuditLog
 from bot.core.repository import PreferencesRepository
 from bot.db import Database
 from bot.kernel.crypto import Keyring
+from bot.maintenance.needs import MaintenanceNeeds
 from bot.ptb.context import BotContext
 from bot.tips.purge_repository import PURGED as PURGED
 from bot.tips.purge_repository import Candidate, TipsPurgeRepository
@@ -39,7 +40,6 @@ from bot.triage.repository import TriageRepository
 
 if TYPE_CHECKING:
     from bot.ptb.application import TipsApplication
-    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ async def purge_stale_preferences(
     return await prefs.purge_unseen_since(cutoff)
 
 
-async def retention_job(context: BotContext[Services]) -> None:
+async def retention_job(context: BotContext[MaintenanceNeeds]) -> None:
     """Purge the tips closed longer than RETENTION_DAYS ago; a failure is logged, never fatal."""
 
     services = context.services
@@ -175,7 +175,7 @@ async def retention_job(context: BotContext[Services]) -> None:
         log.info("retention: purged the language choices of %d people not seen since", dropped)
 
 
-async def seen_job(context: BotContext[Services]) -> None:
+async def seen_job(context: BotContext[MaintenanceNeeds]) -> None:
     """Write the sightings noted since the last run; a failure is logged, never fatal."""
 
     try:

@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from telegram import Update
 from telegram.ext import (
@@ -49,12 +49,9 @@ from bot.officers.model import (
     Role,
     as_role,
 )
+from bot.officers.needs import AccessNeeds
 from bot.officers.service import clean_name
 from bot.ptb.context import BotContext
-
-if TYPE_CHECKING:
-    from bot.services import Services
-
 
 __all__ = [
     "ADMIN_ONLY",
@@ -62,6 +59,7 @@ __all__ = [
     "ROLES",
     "STAFF",
     "Guarded",
+    "GuardedCallback",
     "GuardedCommand",
     "Officer",
     "OfficerCallback",
@@ -82,11 +80,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Until this feature names its needs in a Protocol, it sees the whole container.
-Context: TypeAlias = "BotContext[Services]"
+Context: TypeAlias = BotContext[AccessNeeds]
+# The context of the feature whose handler is guarded: its services include the guard's.
+C = TypeVar("C", bound=BotContext[AccessNeeds])
 # A guarded callback receives the officer the guard found, so it never has to look again.
-OfficerCallback = Callable[[Update, BotContext[Any], Officer], Coroutine[Any, Any, object]]
-AnyHandler = BaseHandler[Update, Context, object]
+GuardedCallback: TypeAlias = Callable[[Update, C, Officer], Coroutine[Any, Any, object]]
+# The same, whatever the feature's context (for decorators of guarded callbacks).
+OfficerCallback: TypeAlias = GuardedCallback[BotContext[Any]]
 
 # New messages only: editing an old "/setrole ..." must not run it a second time.
 PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
@@ -136,12 +136,12 @@ async def refuse(update: Update, context: BotContext[Any]) -> None:
         await core.not_understood(update, context)
 
 
-class Guarded:
+class Guarded(Generic[C]):
     """A handler callback that runs only for an active officer whose role is in `roles`."""
 
     def __init__(
         self,
-        callback: OfficerCallback,
+        callback: GuardedCallback[C],
         roles: Iterable[Role],
         *,
         command: str | None = None,
@@ -158,7 +158,7 @@ class Guarded:
         # python-telegram-bot names handlers by their callback's __qualname__ in its repr.
         self.__qualname__ = f"Guarded({getattr(callback, '__qualname__', repr(callback))})"
 
-    async def __call__(self, update: Update, context: Context) -> object:
+    async def __call__(self, update: Update, context: C) -> object:
         """Run the callback for an allowed officer; otherwise refuse and end any conversation."""
         officer = await current_officer(update, context)
         if officer is None or officer.role not in self.roles:
@@ -181,13 +181,13 @@ class Guarded:
 
 def officer_command(
     command: str,
-    callback: OfficerCallback,
+    callback: GuardedCallback[C],
     *,
     roles: Iterable[Role] = CASE_WORKERS,
     description: str | None = None,
     filters: BaseFilter | None = PRIVATE,
     fallthrough: bool = False,
-) -> CommandHandler[Context, object]:
+) -> CommandHandler[C, object]:
     """Return a guarded /command handler (private chats by default).
 
     `description` is the catalog key of the command's line in the officers' command menu (mark
@@ -202,25 +202,25 @@ def officer_command(
 
 def officer_callback(
     pattern: str | re.Pattern[str],
-    callback: OfficerCallback,
+    callback: GuardedCallback[C],
     *,
     roles: Iterable[Role] = CASE_WORKERS,
-) -> CallbackQueryHandler[Context, object]:
+) -> CallbackQueryHandler[C, object]:
     """Return a guarded handler of inline-button presses whose data matches `pattern`."""
     return CallbackQueryHandler(Guarded(callback, roles), pattern=pattern)
 
 
 def officer_message(
     message_filter: BaseFilter,
-    callback: OfficerCallback,
+    callback: GuardedCallback[C],
     *,
     roles: Iterable[Role] = CASE_WORKERS,
-) -> MessageHandler[Context, object]:
+) -> MessageHandler[C, object]:
     """Return a guarded handler of messages (a conversation step, a document to import, ...)."""
     return MessageHandler(message_filter, Guarded(callback, roles))
 
 
-def guard_of(handler: BaseHandler[Any, Any, Any]) -> Guarded | None:
+def guard_of(handler: BaseHandler[Any, Any, Any]) -> Guarded[Any] | None:
     """Return the guard of a handler, or None if the handler is not guarded."""
     callback = handler.callback
     return callback if isinstance(callback, Guarded) else None

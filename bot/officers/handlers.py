@@ -19,7 +19,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from telegram import (
     InlineKeyboardButton,
@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.kernel.i18n import N_, Language, Translator, translator
+from bot.kernel.refusal import Refusal
 from bot.kernel.telegram_text import utf16_length
 from bot.officers.access import (
     ADMIN_ONLY,
@@ -53,21 +54,19 @@ from bot.officers.access import (
 )
 from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
 from bot.officers.model import Role, as_role
+from bot.officers.needs import OfficersNeeds
 from bot.officers.repository import OfficerChange, OfficerRecord
 from bot.officers.service import Actor, OfficerError
 from bot.ptb.application import TipsApplication
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat, send_text
+from bot.ptb.refusals import answers_refusals
 from bot.units import Unit
 from bot.units.lookup import InputError, resolve_unit, shown, unit_label
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
 log = logging.getLogger(__name__)
 
-# Until this feature names its needs in a Protocol, it sees the whole container.
-Context: TypeAlias = "BotContext[Services]"
+Context: TypeAlias = BotContext[OfficersNeeds]
 
 # Conversation state of /addofficer while it waits for the person (a forward, a contact, an id).
 WAIT_PERSON: Final = 0
@@ -124,7 +123,7 @@ def role_label(t: Translator, role: str) -> str:
     return t.label(ROLE_KEYS[checked]) if checked else role
 
 
-async def _scope_label(services: Services, t: Translator, unit_id: int | None) -> str:
+async def _scope_label(services: OfficersNeeds, t: Translator, unit_id: int | None) -> str:
     if unit_id is None:
         return t.label("officers.scope.all")
     unit = await services.units.by_id(unit_id)
@@ -132,7 +131,7 @@ async def _scope_label(services: Services, t: Translator, unit_id: int | None) -
 
 
 async def _values(
-    services: Services, t: Translator, record: OfficerRecord | None, person: _Person | None
+    services: OfficersNeeds, t: Translator, record: OfficerRecord | None, person: _Person | None
 ) -> dict[str, object]:
     """Return the placeholders every registry message may use: person, role, unit."""
     user_id = record.user_id if record else person.user_id if person else 0
@@ -153,7 +152,7 @@ def _state_label(t: Translator, state: dict[str, Any] | None) -> str:
     return f"{role_label(t, str(state.get('role', '')))} · {unit}"
 
 
-def _local_time(services: Services, stamp: str) -> str:
+def _local_time(services: OfficersNeeds, stamp: str) -> str:
     moment = datetime.fromisoformat(stamp).astimezone(services.settings.zone)
     return moment.strftime("%d/%m/%Y %H:%M")
 
@@ -235,7 +234,7 @@ def _role(token: str | None) -> Role:
 
 
 async def _unit_for_role(
-    services: Services, role: Role, words: list[str], language: Language
+    services: OfficersNeeds, role: Role, words: list[str], language: Language
 ) -> Unit | None:
     """Return the unit named by `words` for an officer or analyst; None for an admin."""
     if role == "admin":
@@ -247,24 +246,25 @@ async def _unit_for_role(
     return await resolve_unit(services.units, " ".join(words), within=None, language=language)
 
 
-def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
-    """Turn refused input into a translated answer; stay in (or do not enter) a conversation."""
+def _names_the_person(callback: OfficerCallback) -> OfficerCallback:
+    """Fill a refused change's person, role and unit in the reader's language (see OfficerError)."""
 
     @functools.wraps(callback)
     async def wrapper(update: Update, context: Context, officer: Officer) -> object:
-        services = context.services
-        t = context.t
         try:
             return await callback(update, context, officer)
-        except InputError as error:
-            await reply_in_chat(update, context, error.text(t))
         except OfficerError as error:
             person = None if error.user_id is None else _Person(error.user_id)
-            values = await _values(services, t, error.record, person)
-            await reply_in_chat(update, context, t(error.key, **values))
-        return None
+            values = await _values(context.services, context.t, error.record, person)
+            raise Refusal(error.key, **values) from error
 
     return wrapper
+
+
+def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
+    """Answer refused input and refused changes (bot.ptb.refusals) in the chat, and return
+    None: stay in (or do not enter) a conversation."""
+    return answers_refusals(_names_the_person(callback))
 
 
 # ---------------------------------------------------------------- after a change
@@ -491,7 +491,7 @@ async def set_unit(update: Update, context: Context, officer: Officer) -> object
     return None
 
 
-def _signed(services: Services, admin_id: int, user_id: int, version: int) -> str:
+def _signed(services: OfficersNeeds, admin_id: int, user_id: int, version: int) -> str:
     return services.keyring.sign(f"{REMOVE_CALLBACK}{admin_id}:{user_id}:{version}")
 
 
@@ -595,7 +595,7 @@ async def officer_log(update: Update, context: Context, officer: Officer) -> obj
     return None
 
 
-def _change_line(services: Services, t: Translator, change: OfficerChange) -> str:
+def _change_line(services: OfficersNeeds, t: Translator, change: OfficerChange) -> str:
     names = services.officers
     if change.actor_via == "cli" or change.actor_id is None:
         actor = t.label("officers.log.cli")

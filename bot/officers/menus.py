@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.kernel.i18n import LANGUAGES, Language, translator
 from bot.officers.access import GuardedCommand, guarded_commands
 from bot.officers.model import Officer
+from bot.officers.needs import OfficersNeeds
 from bot.ptb.commands import resident_commands
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ async def publish_officer_menu(application: TipsApplication[Any], user_id: int) 
 
     Telegram refusing this person's menu returns False; a network failure raises TelegramError.
     """
-    services = application.services
+    services: OfficersNeeds = application.services
     officer = await services.officers.officer(user_id)
     menus: dict[str, list[BotCommand]] | None = None
     if officer is not None:

@@ -13,6 +13,7 @@ from bot.audit import AuditLog
 from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.i18n import N_
+from bot.kernel.refusal import Refusal
 from bot.kernel.telegram_text import clip
 from bot.officers.chats import ChatCheck, check_officer_chats, officer_chat_for
 from bot.officers.model import Officer, Role
@@ -31,14 +32,18 @@ log = logging.getLogger(__name__)
 MAX_DISPLAY_NAME = 130
 
 
-class OfficerError(Exception):
-    """A change that is refused; `key` is the catalog key of the explanation."""
+class OfficerError(Refusal):
+    """A change that is refused; `key` is the catalog key of the explanation.
+
+    Its message names the person, their role and unit (`record`, or `user_id` alone): the
+    handler, which can look names and units up, fills those values in the reader's language
+    before the refusal is answered (bot.officers.handlers).
+    """
 
     def __init__(
         self, key: str, *, record: OfficerRecord | None = None, user_id: int | None = None
     ) -> None:
         super().__init__(key)
-        self.key = key
         self.record = record
         self.user_id = record.user_id if record is not None else user_id
 

@@ -30,6 +30,7 @@ from telegram.ext import BasePersistence, CallbackContext, PersistenceInput, Typ
 from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.crypto import Keyring, SealError
+from bot.ptb.conversation_repository import ConversationStatesRepository
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,11 @@ _KEY_PSEUDONYM_LENGTH = 43
 
 
 class ConversationStore:
-    """SQL for `conversation_states`: one row per live conversation, keys never in clear."""
+    """`conversation_states`: one row per live conversation, keys never in clear."""
 
     def __init__(self, db: Database, keyring: Keyring, clock: Clock | None = None) -> None:
         self._db = db
+        self._rows = ConversationStatesRepository(db)
         self._keyring = keyring
         self._clock = clock or Clock()
 
@@ -56,10 +58,7 @@ class ConversationStore:
 
     async def load(self, name: str) -> dict[ConversationKey, object]:
         """Return {key: state} of a conversation; rows sealed under another key are skipped."""
-        rows = await self._db.fetch_all(
-            "SELECT key_pseudonym, key_sealed, state FROM conversation_states WHERE name = ?",
-            (name,),
-        )
+        rows = await self._rows.rows(name)
         states: dict[ConversationKey, object] = {}
         for row in rows:
             try:
@@ -84,10 +83,7 @@ class ConversationStore:
         """Store one conversation's state (None deletes it) inside the caller's transaction."""
         pseudonym = self.key_pseudonym(name, key)
         if state is None:
-            await conn.execute(
-                "DELETE FROM conversation_states WHERE name = ? AND key_pseudonym = ?",
-                (name, pseudonym),
-            )
+            await self._rows.delete_in(conn, name, pseudonym)
             return
         try:
             state_json = json.dumps(state)
@@ -96,12 +92,8 @@ class ConversationStore:
                 f"conversation {name!r} returned a state that is not JSON: {state!r}"
             ) from error
         sealed = self._keyring.seal(_key_json(key), context=_context(name))
-        await conn.execute(
-            "INSERT INTO conversation_states (name, key_pseudonym, key_sealed, state, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, key_pseudonym) DO UPDATE SET "
-            "key_sealed = excluded.key_sealed, state = excluded.state, "
-            "updated_at = excluded.updated_at",
-            (name, pseudonym, sealed, state_json, _stamp(self._clock.now())),
+        await self._rows.put_in(
+            conn, name, pseudonym, sealed, state_json, _stamp(self._clock.now())
         )
 
 

@@ -14,16 +14,37 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from types import ModuleType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
 from bot.sandbox.people import ADMIN, ANALYST, OFFICER, Identity
-from bot.services import Services
+from bot.units import UnitsRepository
 
 UNITS_CSV: Final = "kien_giang_units.csv"
 FIGURES_CSV: Final = "kien_giang_figures_2013_2023.csv"
 # The demo officer and analyst act for the whole province, so every sample tip reaches them.
 DEMO_UNIT_CODE: Final = "KG"
 _SHOWN_PROBLEMS: Final = 3
+
+
+class DemoNeeds(Protocol):
+    """What the loaders use of the running bot's services (the rest is probed by name)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration (the time zone of "today")."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The bot's clock."""
+        ...
+
+    @property
+    def units(self) -> UnitsRepository:
+        """The unit tree the sample units go into."""
+        ...
 
 
 @dataclass
@@ -63,11 +84,11 @@ def _sample(name: str) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def _today(services: Services) -> date:
+def _today(services: DemoNeeds) -> date:
     return services.clock.now().astimezone(services.settings.zone).date()
 
 
-async def load_units(services: Services, report: DemoReport) -> None:
+async def load_units(services: DemoNeeds, report: DemoReport) -> None:
     """Import the sample unit tree with the units importer (issue 3)."""
     importer = _attribute("bot.units.csvio", "import_units_csv")
     data = _sample(UNITS_CSV)
@@ -82,7 +103,7 @@ async def load_units(services: Services, report: DemoReport) -> None:
     report.note(f"{len(plan.records)} units from {UNITS_CSV} ({plan.created} new)")
 
 
-async def load_officers(services: Services, report: DemoReport) -> None:
+async def load_officers(services: DemoNeeds, report: DemoReport) -> None:
     """Register the demo officer and analyst in the officers' registry (issue 3)."""
     report.note(f"{ADMIN.name} (:as admin) is an administrator through ADMIN_USER_IDS")
     registry = getattr(services, "officers", None)
@@ -122,7 +143,7 @@ async def _register(
     report.note(who)
 
 
-async def load_figures(services: Services, report: DemoReport) -> None:
+async def load_figures(services: DemoNeeds, report: DemoReport) -> None:
     """Import the Kiên Giang 2013–2023 figures with the figures importer (issue 6)."""
     parse_csv = _attribute("bot.figures.importer", "parse_csv")
     scope_class = _attribute("bot.figures.service", "Scope")
@@ -163,7 +184,7 @@ def _refused(name: str, problems: Any) -> str:
     return f"{name} was refused: {shown}"
 
 
-async def load_demo(services: Services) -> DemoReport:
+async def load_demo(services: DemoNeeds) -> DemoReport:
     """Load everything `--demo` promises that the bot can hold today; units come first."""
     report = DemoReport()
     for loader in (load_units, load_officers, load_figures):

@@ -18,6 +18,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    JobSubmissionEvent,
+    SchedulerEvent,
+)
+from apscheduler.schedulers.base import BaseScheduler
 from telegram import Update
 
 from bot.kernel.clock import Clock
@@ -119,6 +129,38 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "file"
 
 
+class _RunningJobs:
+    """Count the job runs APScheduler has started and not finished, from its public events.
+
+    A submission carries every run time it stands for; each ends with one executed, error or
+    missed event, all dispatched when the job's task is done.
+    """
+
+    _ENDS: Final = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    @property
+    def running(self) -> bool:
+        """Say whether a job is running now."""
+        return self.runs > 0
+
+    def follow(self, scheduler: BaseScheduler) -> None:
+        """Listen to the scheduler's job events (and its shutdown, which cancels every run)."""
+        scheduler.add_listener(
+            self._on_event, EVENT_JOB_SUBMITTED | self._ENDS | EVENT_SCHEDULER_SHUTDOWN
+        )
+
+    def _on_event(self, event: SchedulerEvent) -> None:
+        if isinstance(event, JobSubmissionEvent):
+            self.runs += len(event.scheduled_run_times)
+        elif event.code & self._ENDS:
+            self.runs = max(0, self.runs - 1)
+        else:
+            self.runs = 0
+
+
 class Sandbox:
     """A running bot and the person at the keyboard: who they are, which chat, what they saw."""
 
@@ -138,6 +180,10 @@ class Sandbox:
         self.harness = BotHarness(settings, api=self.api, clock=self.clock)
         # Message dates follow the sandbox clock too, so `:time` moves everything together.
         self.updates = UpdateBuilder(self.harness.app.bot, self.api, clock=self._timestamp)
+        # Which jobs are running right now, told by the scheduler's public events.
+        self._jobs = _RunningJobs()
+        if self.harness.app.job_queue is not None:
+            self._jobs.follow(self.harness.app.job_queue.scheduler)
         self.ansi = ansi
         self.files_dir = files_dir
         self.identity: Identity = RESIDENT
@@ -468,10 +514,7 @@ class Sandbox:
         queue = self.app.job_queue
         if queue is None:
             return False
-        # PTB runs each job as a task of APScheduler's asyncio executor, which keeps the
-        # unfinished ones; no public API says whether a job is running right now.
-        running = getattr(queue._executor, "_pending_futures", ())
-        if any(not future.done() for future in running):
+        if self._jobs.running:
             return True
         soon = datetime.now(UTC) + timedelta(seconds=JOB_HORIZON_SECONDS)
         return any(job.next_t is not None and job.next_t <= soon for job in queue.jobs())

@@ -1,4 +1,4 @@
-"""`python -m bot units import FILE` / `units export [FILE]`, and `officers list`.
+"""`python -m bot units import FILE` / `units export [FILE]` (`officers list`: bot/officers/cli.py).
 
 Import checks every row first and writes nothing unless all are valid; problems are printed one
 a line as `FILE:LINE: reason`, so an editor or a terminal can jump to them.
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def _on_database(settings: Settings, work: Callable[[Database], Awaitable[_R]]) -> _R:
+def on_database(settings: Settings, work: Callable[[Database], Awaitable[_R]]) -> _R:
     async def run() -> _R:
         db = Database(settings.database_path)
         await db.open()
@@ -63,7 +63,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
             return await check_units_csv(units, data)
         return await import_units_csv(units, data, Clock().now())
 
-    plan = _on_database(settings, work)
+    plan = on_database(settings, work)
     if not plan.ok:
         for problem in plan.errors:
             print(f"{path}:{problem.line}: {problem.plain(_T)}", file=sys.stderr)
@@ -88,7 +88,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         # A file gets a byte order mark so Excel reads the accents; a pipe gets plain UTF-8.
         return await export_units_csv(UnitsRepository(db), bom=target is not None)
 
-    text = _on_database(settings, work)
+    text = on_database(settings, work)
     if target is None:
         sys.stdout.write(text)
         return EXIT_OK
@@ -98,27 +98,8 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _officers_list(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.officers.repository import OfficersRepository
-
-    async def work(db: Database) -> list[str]:
-        rows = await OfficersRepository(db).all(active_only=False)
-        return [
-            f"{row.user_id}\t{row.role}\t{row.unit_code or '*'}\t"
-            f"{'active' if row.active else 'revoked'}\t{row.display_name}"
-            for row in rows
-        ]
-
-    lines = _on_database(settings, work)
-    for user_id in settings.admin_user_ids:
-        print(f"{user_id}\tadmin\t*\tADMIN_USER_IDS\t")
-    for line in lines:
-        print(line)
-    return EXIT_OK
-
-
 def add_units_commands(commands: Subcommands) -> None:
-    """Add the `units` and `officers` subcommands to the CLI."""
+    """Add the `units` subcommand to the CLI."""
     units = commands.add_parser("units", help="import or export the unit tree as CSV")
     actions = units.add_subparsers(dest="units_command", metavar="ACTION", required=True)
     importing = actions.add_parser(
@@ -131,11 +112,3 @@ def add_units_commands(commands: Subcommands) -> None:
     exporting.add_argument("file", nargs="?", help="where to write; omit for stdout")
     exporting.add_argument("--force", action="store_true", help="replace an existing file")
     exporting.set_defaults(handler=_export)
-
-    officers = commands.add_parser("officers", help="show the officers' registry")
-    officer_actions = officers.add_subparsers(
-        dest="officers_command", metavar="ACTION", required=True
-    )
-    officer_actions.add_parser(
-        "list", help="print id, role, unit, state and name, one officer a line"
-    ).set_defaults(handler=_officers_list)

@@ -237,16 +237,8 @@ def _read_rows(text: str, errors: list[RowError]) -> list[_Row]:
     return rows
 
 
-async def check_units_csv(units: UnitsRepository, data: bytes) -> ImportPlan:
-    """Validate a whole file against itself and the database; write nothing."""
-    text, decode_error = _decode(data)
-    if text is None:
-        assert decode_error is not None
-        return ImportPlan(errors=(decode_error,))
-    errors: list[RowError] = []
-    rows = _read_rows(text, errors)
-
-    # Codes are unique across the file (and compared as the database compares them).
+def _unique_codes(rows: list[_Row], errors: list[RowError]) -> list[_Row]:
+    """Keep each code's first row (codes compared as the database compares them)."""
     first_line: dict[str, int] = {}
     unique: list[_Row] = []
     for row in rows:
@@ -262,27 +254,41 @@ async def check_units_csv(units: UnitsRepository, data: bytes) -> ImportPlan:
             continue
         first_line[key] = row.line
         unique.append(row)
+    return unique
 
-    # The tree after the import: the database's edges with the file's rows laid over them.
+
+@dataclass
+class _Tree:
+    """The tree after the import, by folded code: the database's edges, the file's rows on top."""
+
+    parent_of: dict[str, str | None] = field(default_factory=dict)
+    active_of: dict[str, bool] = field(default_factory=dict)
+    shown_code: dict[str, str] = field(default_factory=dict)
+    existing_keys: set[str] = field(default_factory=set)
+    line_of: dict[str, int] = field(default_factory=dict)
+
+
+async def _tree_after(units: UnitsRepository, unique: list[_Row]) -> _Tree:
+    tree = _Tree()
     existing = await units.edges()
-    parent_of: dict[str, str | None] = {}
-    active_of: dict[str, bool] = {}
-    shown_code: dict[str, str] = {}
     for edge in existing:
         key = _key(edge.code)
-        parent_of[key] = _key(edge.parent_code) if edge.parent_code else None
-        active_of[key] = edge.active
-        shown_code[key] = edge.code
-    existing_keys = set(parent_of)
-    line_of: dict[str, int] = {}
+        tree.parent_of[key] = _key(edge.parent_code) if edge.parent_code else None
+        tree.active_of[key] = edge.active
+        tree.shown_code[key] = edge.code
+    tree.existing_keys = set(tree.parent_of)
     for row in unique:
         key = _key(row.record.code)
         parent = row.record.parent_code
-        parent_of[key] = _key(parent) if parent else None
-        active_of[key] = row.record.active
-        shown_code[key] = row.record.code
-        line_of[key] = row.line
+        tree.parent_of[key] = _key(parent) if parent else None
+        tree.active_of[key] = row.record.active
+        tree.shown_code[key] = row.record.code
+        tree.line_of[key] = row.line
+    return tree
 
+
+def _check_parents(unique: list[_Row], tree: _Tree, errors: list[RowError]) -> set[str]:
+    """Return the rows whose parent is themselves or unknown (each one an error)."""
     broken: set[str] = set()
     for row in unique:
         key, parent = _key(row.record.code), row.record.parent_code
@@ -293,29 +299,44 @@ async def check_units_csv(units: UnitsRepository, data: bytes) -> ImportPlan:
                 RowError(row.line, N_("units.csv.self_parent"), {"code": row.record.code})
             )
             broken.add(key)
-        elif _key(parent) not in parent_of:
+        elif _key(parent) not in tree.parent_of:
             errors.append(RowError(row.line, N_("units.csv.unknown_parent"), {"parent": parent}))
             broken.add(key)
+    return broken
 
+
+def _depths(
+    unique: list[_Row], tree: _Tree, broken: set[str], errors: list[RowError]
+) -> dict[str, int]:
+    """Return each row's depth in the tree; a row on (or into) a cycle is an error, and broken."""
     depth: dict[str, int] = {}
     for row in unique:
         key = _key(row.record.code)
         if key in broken:
             continue
         path = [key]
-        current = parent_of.get(key)
+        current = tree.parent_of.get(key)
         while current is not None and current not in path:
             path.append(current)
-            current = parent_of.get(current)
+            current = tree.parent_of.get(current)
         if current is None:
             depth[key] = len(path) - 1
         else:
             # The walk came back to a unit it had passed: this row is on a cycle or leads into one.
-            shown = " → ".join(shown_code.get(step, step) for step in [*path, current])
+            shown = " → ".join(tree.shown_code.get(step, step) for step in [*path, current])
             errors.append(RowError(row.line, N_("units.csv.cycle"), {"path": shown}))
             broken.add(key)
+    return depth
 
-    # A retired unit cannot have active units below it: the old tree retires as a whole.
+
+def _check_retired(tree: _Tree, broken: set[str], errors: list[RowError]) -> None:
+    """A retired unit cannot have active units below it: the old tree retires as a whole."""
+    parent_of, active_of, shown_code, line_of = (
+        tree.parent_of,
+        tree.active_of,
+        tree.shown_code,
+        tree.line_of,
+    )
     retired_with_active: dict[str, list[str]] = {}
     for key, parent in parent_of.items():
         if parent is None or key in broken or not active_of.get(key, True):
@@ -342,10 +363,25 @@ async def check_units_csv(units: UnitsRepository, data: bytes) -> ImportPlan:
             )
         )
 
+
+async def check_units_csv(units: UnitsRepository, data: bytes) -> ImportPlan:
+    """Validate a whole file against itself and the database; write nothing."""
+    text, decode_error = _decode(data)
+    if text is None:
+        assert decode_error is not None
+        return ImportPlan(errors=(decode_error,))
+    errors: list[RowError] = []
+    rows = _read_rows(text, errors)
+    unique = _unique_codes(rows, errors)
+    tree = await _tree_after(units, unique)
+    broken = _check_parents(unique, tree, errors)
+    depth = _depths(unique, tree, broken, errors)
+    _check_retired(tree, broken, errors)
+
     if errors:
         return ImportPlan(errors=tuple(sorted(errors, key=lambda error: error.line)))
     ordered = sorted(unique, key=lambda row: depth[_key(row.record.code)])
-    created = sum(1 for row in ordered if _key(row.record.code) not in existing_keys)
+    created = sum(1 for row in ordered if _key(row.record.code) not in tree.existing_keys)
     return ImportPlan(
         records=tuple(row.record for row in ordered),
         created=created,

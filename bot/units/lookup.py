@@ -23,16 +23,8 @@ LEVEL_KEYS: dict[str, str] = {
 
 
 class InputError(Refusal):
-    """Input that cannot be used; `key` is the catalog key of the explanation."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-    def text(self, t: Translator) -> str:
-        """Return the explanation as HTML in the translator's language."""
-        return t(self.key, **self.values)
+    """Input that cannot be used; `key` is the catalog key of the explanation, `values` its
+    placeholders (answered by `bot.ptb.refusals`, or shown with `.text(t)`)."""
 
 
 def shown(text: str, limit: int = _SHOWN_LENGTH) -> str:

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.officers import handlers as officer_handlers
+from bot.officers import unit_commands as unit_handlers
 from bot.officers.access import (
     Officer,
     application_handlers,
@@ -25,7 +26,6 @@ from bot.ptb.commands import RESIDENT_COMMANDS
 from bot.ptb.context import BotContext
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
-from bot.units import handlers as unit_handlers
 
 from .conftest import (
     ADMIN,

@@ -6,13 +6,13 @@ from typing import Any, cast
 
 from telegram import Update
 
+from bot.outbox.jobs import kick_outbox
 from bot.ptb.context import BotContext
 from bot.tips.conversation.callbacks import CB_SEND
 from bot.tips.conversation.moves import go
 from bot.tips.conversation.prompts import limit_text
 from bot.tips.conversation.turn import END, Context, Turn, draft_gone, main_menu, turn_of
 from bot.tips.model import Tip
-from bot.outbox.jobs import kick_outbox
 from bot.tips.render import receipt_text
 from bot.tips.service import IncompleteDraftError
 

@@ -1,5 +1,7 @@
 """Unit commands: /units to browse and search within your scope; CSV import and export for admins.
 
+The officers' commands over the unit tree (bot/units/ holds the tree and knows no officers).
+
 /units [CODE|NAME]   your unit and the units below it, one unit, or a search (officers, analysts,
                      admins); units outside the officer's scope are answered like missing ones
 /importunits         an admin sends a CSV file; every row is checked before anything is written
@@ -9,27 +11,23 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import Final, TypeAlias
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, filters
 
 from bot.kernel.i18n import N_, Translator
 from bot.officers.access import ADMIN_ONLY, STAFF, Officer, officer_command, officer_message
+from bot.officers.needs import UnitCommandsNeeds
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat
 from bot.units.csvio import COLUMNS, export_units_csv, import_units_csv
 from bot.units.lookup import MAX_QUERY_LENGTH, InputError, level_label, shown
 from bot.units.model import Unit
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
-
 log = logging.getLogger(__name__)
 
-# Until this feature names its needs in a Protocol, it sees the whole container.
-Context: TypeAlias = "BotContext[Services]"
+Context: TypeAlias = BotContext[UnitCommandsNeeds]
 
 WAIT_FILE: Final = 0
 IMPORT_TIMEOUT_SECONDS: Final = 600

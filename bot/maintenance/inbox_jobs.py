@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.inbox.needs import InboxNeeds
 from bot.ptb.application import TipsApplication
 from bot.ptb.context import BotContext
-
-if TYPE_CHECKING:
-    from bot.services import Services
-
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +15,7 @@ JOB_NAME = "inbox.prune"
 PRUNE_INTERVAL_SECONDS = 3600.0
 
 
-async def prune_job(context: BotContext[Services]) -> None:
+async def prune_job(context: BotContext[InboxNeeds]) -> None:
     """Delete done inbox rows past INBOX_KEEP_DONE_HOURS; a failure is logged, never fatal."""
     try:
         pruned = await context.services.inbox.prune()
