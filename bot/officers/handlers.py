@@ -280,7 +280,7 @@ async def _after_change(
             await publish_officer_menu(application, record.user_id)
         except TelegramError as error:
             # The change is committed; the menu follows at the next change or restart.
-            log.warning("could not refresh the menu of user %s: %s", record.user_id, error)
+            log.warning("could not refresh an officer menu: %s", error)
     if record.user_id == actor.user_id:
         return ""
     t = translator(await services.language_of(record.user_id))
@@ -288,7 +288,7 @@ async def _after_change(
     try:
         await send_text(context.bot, record.user_id, t(notice_key, **values))
     except TelegramError as error:
-        log.info("could not tell user %s about their access: %s", record.user_id, error)
+        log.info("could not tell an officer about their access: %s", error)
         actor_t = translator(await services.language_of(actor.user_id))
         return "\n" + actor_t("officers.notify.failed")
     return ""

@@ -359,11 +359,6 @@ class OfficersService:
                     "after": after.snapshot(),
                 },
             )
-        log.info(
-            "officer %s: %s by %s %s",
-            user_id,
-            action,
-            actor.via,
-            "" if actor.user_id is None else actor.user_id,
-        )
+        # Who changed whom is in the audit log; the log names no Telegram id.
+        log.info("officer record: %s by %s", action, actor.via)
         return after

@@ -430,7 +430,7 @@ async def _assigned(context: Context, officer: Officer, change: Change, t: Trans
                 ),
             )
         except TelegramError as error:
-            log.info("could not tell officer %s about an assignment: %s", assignee, error)
+            log.info("could not tell an officer about an assignment: %s", error)
     return t("triage.assign.done", code=change.after.code, name=names[assignee])
 
 

@@ -99,7 +99,7 @@ async def _question_failed(deliverer: OutboxDeliverer, message_id: int) -> None:
             parse_mode=ParseMode.HTML,
         )
     except TelegramError as error:
-        log.warning("could not tell officer %s a question failed: %s", message.officer_id, error)
+        log.warning("could not tell an officer their question failed: %s", error)
 
 
 async def deliver_answer(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
