@@ -11,6 +11,7 @@ from telegram.request import BaseRequest
 
 from bot.alerts import enqueue_admin_alert
 from bot.application import TipsApplication
+from bot.audit.jobs import schedule_anchors
 from bot.clock import Clock
 from bot.concurrency import ConcurrentUpdates
 from bot.config import Settings
@@ -134,6 +135,7 @@ def build_application(
     application.add_handlers(core.fallbacks(), group=FEATURES)
     application.add_error_handler(on_error)
     schedule_backups(application)
+    schedule_anchors(application)
     schedule_inbox_pruning(application)
     schedule_retention(application)
     tips.schedule_jobs(application)

@@ -7,16 +7,19 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import __version__
 from bot.audit.cli import add_audit_commands
 from bot.config import ConfigError, Settings, load_settings
+from bot.crypto import Keyring
 from bot.db import Database, SchemaTooNewError, migrate
 from bot.db.migrations import LATEST_VERSION, SchemaMismatchError, current_version
 from bot.figures.cli import add_figures_commands
 from bot.inbox.cli import add_inbox_commands
 from bot.logging_setup import configure_logging
+from bot.maintenance.backups import backup_with_anchor
 from bot.maintenance.cli import add_maintenance_commands
 from bot.sandbox import add_sandbox_command, run_without_token
 from bot.units.cli import add_units_commands
@@ -94,8 +97,11 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         raise CliError(f"{target} exists; pass --force to replace it")
 
+    # With the key, the backup gets its audit anchor beside it (bot/audit/anchor.py).
+    keyring = Keyring(settings.secret()) if settings.secret_key is not None else None
+
     async def work(db: Database) -> None:
-        await db.backup_to(target)
+        await backup_with_anchor(db, target, datetime.now(UTC), keyring)
 
     asyncio.run(_with_database(settings, work))
     print(f"backed up {settings.database_path} to {target}")

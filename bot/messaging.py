@@ -1,4 +1,4 @@
-"""Sending text the way Telegram wants it: HTML mode, at most 4096 characters a message."""
+"""Sending text the way Telegram wants it: HTML mode, at most 4096 UTF-16 units a message."""
 
 from __future__ import annotations
 
@@ -7,59 +7,75 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
-from telegram.constants import MessageLimit, ParseMode
+from telegram.constants import ParseMode
 from telegram.ext import CallbackContext
 
-TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
+from bot.telegram_text import TEXT_LIMIT, continues, telegram_length, visible_text
+
 _TOKEN = re.compile(r"(<[^<>]+>)")
 _TAG_NAME = re.compile(r"^</?\s*([a-zA-Z-]+)")
+# One character as Telegram shows it: a character reference (one decoded character) or any
+# single character. A cut falls only between these, never inside `&amp;`.
+_ATOM = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|lt|gt|amp|quot);|.", re.DOTALL)
 # Preferred places to cut a long text, best first.
 _BREAKS = ("\n\n", "\n", ". ", " ")
 
 
-def utf16_len(text: str) -> int:
-    """Count characters the way Telegram does (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _cut_point(text: str, budget: int) -> int:
-    """Return how many characters of `text` fit in `budget`, cut at the best boundary."""
-    fit = 0
+    """Return how much of the HTML text run `text` fits in `budget` visible units.
+
+    Measured as Telegram measures (UTF-16 units after parsing: `&amp;` is one unit) and cut at
+    the best boundary; 0 when not even one character fits.
+    """
     used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
+    starts: list[int] = []
+    fit = 0
+    for atom in _ATOM.finditer(text):
+        piece = atom.group()
+        used += (2 if ord(piece) > 0xFFFF else 1) if len(piece) == 1 else telegram_length(piece)
         if used > budget:
             break
-        fit = index + 1
+        starts.append(atom.start())
+        fit = atom.end()
     if fit >= len(text):
         return len(text)
     for separator in _BREAKS:
         position = text.rfind(separator, 0, fit)
         if position > 0:
             return position + len(separator)
-    # No separator: a hard cut, but never inside an HTML entity such as &amp;.
-    amp = text.rfind("&", max(0, fit - 10), fit)
-    if amp != -1 and ";" in text[amp : fit + 10] and ";" not in text[amp:fit]:
-        return max(amp, 1)
-    return max(fit, 1)
+    # A hard cut: not between a letter and its combining marks (the next piece would start with
+    # a mark standing alone).
+    while starts and continues(text[fit]):
+        fit = starts.pop()
+    return fit
 
 
 def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split HTML text into pieces of at most `limit`, closing and reopening tags at each cut."""
-    if utf16_len(text) <= limit:
+    """Split HTML text into pieces within `limit`, closing and reopening tags at each cut.
+
+    `limit` is in Telegram's units (UTF-16, after entity parsing): tags cost nothing, so a
+    piece is as long as Telegram allows, not shorter because of its markup.
+    """
+    if telegram_length(text) <= limit:
         return [text]
     chunks: list[str] = []
     open_tags: list[tuple[str, str]] = []  # (name, full opening tag)
     current = ""
+    used = 0  # visible units in `current`
 
     def closing() -> str:
         return "".join(f"</{name}>" for name, _ in reversed(open_tags))
 
+    def keep(piece: str) -> None:
+        # A piece with nothing visible would be refused ("message text is empty").
+        if visible_text(piece).strip():
+            chunks.append(piece + closing())
+
     def flush() -> None:
-        nonlocal current
-        if current.strip():
-            chunks.append(current + closing())
+        nonlocal current, used
+        keep(current)
         current = "".join(tag for _, tag in open_tags)
+        used = 0
 
     for token in _TOKEN.split(text):
         if not token:
@@ -67,10 +83,6 @@ def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         if _TOKEN.fullmatch(token):
             name_match = _TAG_NAME.match(token)
             name = name_match.group(1).lower() if name_match else ""
-            # An opening tag will also need its closing tag in this piece.
-            extra = "" if token.startswith("</") else f"</{name}>"
-            if utf16_len(current + token + extra + closing()) > limit:
-                flush()
             current += token
             if token.startswith("</"):
                 for index in range(len(open_tags) - 1, -1, -1):
@@ -82,25 +94,24 @@ def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
             continue
         remaining = token
         while remaining:
-            budget = limit - utf16_len(current) - utf16_len(closing())
-            if budget <= 0:
-                flush()
-                continue
-            cut = _cut_point(remaining, budget)
+            budget = limit - used
+            cut = _cut_point(remaining, budget) if budget > 0 else 0
             if cut == len(remaining):
                 current += remaining
+                used += telegram_length(remaining)
                 break
-            if utf16_len(current) > utf16_len("".join(tag for _, tag in open_tags)) and (
-                cut < len(remaining) // 4 and cut < budget // 4
-            ):
-                # Only a sliver fits here; start a fresh message instead of a ragged cut.
+            if used and (cut == 0 or (cut < len(remaining) // 4 and cut < budget // 4)):
+                # Nothing or only a sliver fits here; start a fresh message instead.
                 flush()
                 continue
+            if cut == 0:
+                # Not even one character fits an empty piece: only a limit below 2 does that.
+                match = _ATOM.match(remaining)
+                cut = match.end() if match else 1
             current += remaining[:cut]
             remaining = remaining[cut:]
             flush()
-    if current.strip() and current != "".join(tag for _, tag in open_tags):
-        chunks.append(current + closing())
+    keep(current)
     return chunks
 
 

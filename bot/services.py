@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from telegram import Update
 
 from bot.audit import AuditLog
+from bot.audit.jobs import anchor_now
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.menu import MainMenu
@@ -69,6 +70,13 @@ class Services:
         )
         # Language is looked up on every update; a bounded cache keeps that off the database.
         self._languages: OrderedDict[str, Language] = OrderedDict()
+        # Who was seen today (so a language choice is kept while its owner is active, and
+        # purged after RETENTION_DAYS without them): noted in memory on the hot path, written
+        # at most once a day per person by `save_seen` (a job, and at shutdown). A crash loses
+        # at most the sightings since the last save, which only brings a purge a day closer.
+        self._seen_on: date | None = None
+        self._seen: set[str] = set()
+        self._unsaved: dict[str, date] = {}
 
     async def start(self) -> None:
         """Open the database and bring its schema up to date."""
@@ -80,10 +88,13 @@ class Services:
             raise
 
     async def stop(self) -> None:
-        """Write the inbox's last done marks, then close the database."""
+        """Write the inbox's last done marks and the audit anchor, then close the database."""
         try:
             if self.db.is_open:
                 await self.inbox.close()
+                # Rows appended since the last periodic anchor are anchored before we stop.
+                await anchor_now(self)
+                await self.save_seen()
         finally:
             await self.db.close()
 
@@ -92,6 +103,7 @@ class Services:
         if user_id is None:
             return self.settings.default_language
         pseudonym = self.keyring.pseudonym(user_id)
+        self._note_seen(pseudonym)
         cached = self._languages.get(pseudonym)
         if cached is not None:
             self._languages.move_to_end(pseudonym)
@@ -105,6 +117,30 @@ class Services:
         pseudonym = self.keyring.pseudonym(user_id)
         await self.prefs.set_language(pseudonym, language, self.clock.now())
         self._remember(pseudonym, language)
+
+    def _note_seen(self, pseudonym: str) -> None:
+        today = self.clock.now().date()
+        if today != self._seen_on:
+            self._seen_on, self._seen = today, set()
+        if pseudonym not in self._seen:
+            self._seen.add(pseudonym)
+            self._unsaved[pseudonym] = today
+
+    async def save_seen(self) -> None:
+        """Write today's new sightings (one transaction; a person at most once a day)."""
+        if not self._unsaved:
+            return
+        unsaved, self._unsaved = self._unsaved, {}
+        try:
+            await self.prefs.mark_seen(unsaved)
+        except BaseException:
+            # Kept for the next save, unless the person was seen again meanwhile (a later day).
+            self._unsaved = unsaved | self._unsaved
+            raise
+
+    def forget_languages(self) -> None:
+        """Drop the cached choices (after a purge deleted some of them)."""
+        self._languages.clear()
 
     def _remember(self, pseudonym: str, language: Language) -> None:
         self._languages[pseudonym] = language

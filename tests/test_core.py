@@ -8,7 +8,8 @@ import pytest
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.messaging import TEXT_LIMIT, send_text, utf16_len
+from bot.messaging import send_text
+from bot.telegram_text import TEXT_LIMIT, telegram_length
 from bot.testing.harness import BotHarness, HandlerFailedError, settings_for_tests
 from bot.testing.updates import Person
 
@@ -185,5 +186,5 @@ async def test_texts_over_the_limit_arrive_in_several_messages(
     await send_text(harness.app.bot, resident.id, text)
     pieces = harness.api.sent_messages(resident.id)
     assert len(pieces) > 1
-    assert all(utf16_len(piece.text) <= TEXT_LIMIT for piece in pieces)
+    assert all(telegram_length(piece.text) <= TEXT_LIMIT for piece in pieces)
     assert "".join(piece.text for piece in pieces) == text

@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.messaging import TEXT_LIMIT, split_html, utf16_len
+from bot.messaging import split_html
+from bot.telegram_text import TEXT_LIMIT, telegram_length, visible_text
 
 
 class _TagBalance(HTMLParser):
@@ -41,7 +42,7 @@ def test_long_text_is_cut_at_line_breaks_and_keeps_everything() -> None:
     text = "\n".join(lines)
     pieces = split_html(text)
     assert len(pieces) > 1
-    assert all(utf16_len(piece) <= TEXT_LIMIT for piece in pieces)
+    assert all(telegram_length(piece) <= TEXT_LIMIT for piece in pieces)
     assert "".join(pieces) == text
     assert all(piece.endswith("\n") for piece in pieces[:-1])
 
@@ -58,7 +59,7 @@ def test_emoji_count_double_like_telegram() -> None:
     text = "🚨" * 3000  # 6000 UTF-16 units
     pieces = split_html(text)
     assert len(pieces) == 2
-    assert all(utf16_len(piece) <= TEXT_LIMIT for piece in pieces)
+    assert all(telegram_length(piece) <= TEXT_LIMIT for piece in pieces)
 
 
 def test_entities_are_never_cut_in_half() -> None:
@@ -92,7 +93,32 @@ def test_pieces_fit_and_stay_balanced(words: list[str], limit: int) -> None:
     parts.extend(["</b>"] * depth)
     text = " ".join(parts)
     pieces = split_html(text, limit=limit)
-    assert all(utf16_len(piece) <= limit for piece in pieces)
+    assert all(telegram_length(piece) <= limit for piece in pieces)
     assert all(_balanced(piece) for piece in pieces)
     visible = re.sub(r"<[^>]+>|\s", "", text)
     assert re.sub(r"<[^>]+>|\s", "", "".join(pieces)) == visible
+
+
+def test_markup_and_references_cost_what_telegram_counts() -> None:
+    # 4096 visible characters, five times as long in HTML: still one message for Telegram.
+    assert split_html("&amp;" * 4096) == ["&amp;" * 4096]
+    assert split_html("<b>" + "x" * 4096 + "</b>") == ["<b>" + "x" * 4096 + "</b>"]
+    pieces = split_html("&lt;" * 4097)
+    assert [telegram_length(piece) for piece in pieces] == [4096, 1]
+
+
+def test_a_cut_never_leaves_a_combining_mark_at_the_start_of_a_piece() -> None:
+    # é written as e + a combining acute accent, two units each; "a" puts the 4096th unit
+    # between an e and its accent.
+    text = "a" + "e\u0301" * 3000
+    pieces = split_html(text)
+    assert len(pieces) == 2
+    assert all(telegram_length(piece) <= TEXT_LIMIT for piece in pieces)
+    assert not pieces[1].startswith("\u0301")
+    assert "".join(pieces) == text
+
+
+def test_a_piece_with_nothing_visible_is_not_sent() -> None:
+    # The blank bold run does not fit after 4096 x: a piece of its own would be "text is empty".
+    pieces = split_html("x" * 4096 + "<b> </b>")
+    assert [visible_text(piece) for piece in pieces] == ["x" * 4096]

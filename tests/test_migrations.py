@@ -92,7 +92,8 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         async def insert_then_fail() -> None:
             async with db.transaction() as conn:
                 await conn.execute(
-                    "INSERT INTO user_prefs VALUES ('p', 'vi', '2026-01-01T00:00:00')"
+                    "INSERT INTO user_prefs (pseudonym, language, updated_at) "
+                    "VALUES ('p', 'vi', '2026-01-01T00:00:00')"
                 )
                 raise RuntimeError("boom")
 
@@ -108,7 +109,10 @@ async def test_backup_is_a_complete_database(tmp_path: Path) -> None:
     try:
         await migrate(db)
         async with db.transaction() as conn:
-            await conn.execute("INSERT INTO user_prefs VALUES ('p', 'en', '2026-01-01T00:00:00')")
+            await conn.execute(
+                "INSERT INTO user_prefs (pseudonym, language, updated_at) "
+                "VALUES ('p', 'en', '2026-01-01T00:00:00')"
+            )
         await db.backup_to(tmp_path / "copy" / "backup.sqlite3")
     finally:
         await db.close()

@@ -87,3 +87,11 @@ async def test_a_second_poller_stops_the_bot_with_one_line(tmp_path: Path) -> No
     assert line.startswith("Error: ")
     assert "another process is receiving this bot's updates" in line
     assert "terminated by other getUpdates request" in line
+
+
+async def test_a_bot_waiting_for_the_bot_api_stops_cleanly_when_told(tmp_path: Path) -> None:
+    port = _free_port()
+    async with bot_process(tmp_path, **_settings(tmp_path, f"http://127.0.0.1:{port}")) as bot:
+        await asyncio.sleep(2)  # waiting between two attempts; then SIGTERM on leaving
+    assert bot.process.returncode == 0, bot.stderr.decode()
+    assert "Traceback" not in bot.stderr.decode()

@@ -107,7 +107,7 @@ class AuditLog:
         expected_prev = GENESIS
         expected_id = 1
         checked = 0
-        async with self._db.conn.execute(
+        async with self._db.stream(
             "SELECT id, at, actor, action, target, details, prev_hash, hash "
             "FROM audit_log ORDER BY id"
         ) as cursor:

@@ -1,4 +1,4 @@
-"""SQLite storage: one aiosqlite connection, short transactions, versioned migrations."""
+"""SQLite storage: one writer and read-only readers, short transactions, versioned migrations."""
 
 from bot.db.database import BEFORE_COMMIT, Database
 from bot.db.migrations import MIGRATIONS, Migration, SchemaTooNewError, migrate

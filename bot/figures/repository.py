@@ -52,12 +52,8 @@ def _number(value: object) -> Number:
 async def fetch_rows(
     db: Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
 ) -> list[sqlite3.Row]:
-    """Return every row of a query in one hand-off to the database thread.
-
-    `Database.fetch_all` opens a cursor, fetches, then closes it: three hand-offs to aiosqlite's
-    thread, each waking the event loop. The queries behind /figures and /stats take this path.
-    """
-    return list(await db.conn.execute_fetchall(sql, params))
+    """Return every row of a query in one hand-off to a reader's thread (`Database.fetch_all`)."""
+    return await db.fetch_all(sql, params)
 
 
 async def fetch_first(db: Database, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
@@ -525,7 +521,7 @@ class FiguresRepository:
         limit: int = -1,
     ) -> AsyncIterator[RawRecord]:
         """Yield the records (current and superseded) touching the period, oldest first."""
-        async with self._db.conn.execute(
+        async with self._db.stream(
             """
             SELECT f.id, i.key, u.code, f.start_day, f.end_day, f.value, f.recorded_by,
                    f.recorded_at, f.source, f.supersedes_id, f.reason, f.superseded_at

@@ -467,7 +467,7 @@ class TipsStatsRepository:
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             writer = csv.writer(text)
             writer.writerow(present)
-            async with self._db.conn.execute(sql, params) as cursor:
+            async with self._db.stream(sql, params) as cursor:
                 async for row in cursor:
                     writer.writerow(["" if value is None else value for value in row])
                     count += 1
@@ -479,7 +479,7 @@ class TipsStatsRepository:
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet("tips")
             sheet.append(present)
-            async with self._db.conn.execute(sql, params) as cursor:
+            async with self._db.stream(sql, params) as cursor:
                 async for row in cursor:
                     sheet.append(list(row))
                     count += 1

@@ -54,6 +54,10 @@ class StartupError(Exception):
         self.config = config
 
 
+class _StoppingError(Exception):
+    """SIGTERM or SIGINT came while waiting to try the Bot API again."""
+
+
 def _wait(attempt: int) -> float:
     return float(min(_FIRST_WAIT * 2 ** min(attempt - 1, 10), _LONGEST_WAIT))
 
@@ -119,7 +123,7 @@ class Runner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), delay)
             if self.stopping.is_set():
-                raise asyncio.CancelledError
+                raise _StoppingError
 
     # ------------------------------------------------------------ the whole run
 
@@ -130,7 +134,7 @@ class Runner:
             loop.add_signal_handler(signum, self.stopping.set)
         try:
             await self._patiently("start-up", self.application.initialize)
-        except asyncio.CancelledError:
+        except _StoppingError:
             return
         try:
             await self.application.start()
@@ -145,7 +149,10 @@ class Runner:
             )
             stopping.cancel()
             if receiving in done:
-                receiving.result()  # a fatal error (409, 401) stops the bot with its line
+                # A fatal error (409, 401) stops the bot with its line; told to stop while
+                # waiting for the Bot API is a clean stop.
+                with contextlib.suppress(_StoppingError):
+                    receiving.result()
             else:
                 receiving.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -264,7 +271,9 @@ class WebhookHandler(RequestHandler):
         try:
             data = json.loads(self.request.body)
             update = Update.de_json(data, self.runner.application.bot)
-        except (ValueError, TypeError, KeyError):
+        except Exception:
+            # Not an update (malformed JSON, or not the Bot API's shape): nothing to store.
+            log.warning("webhook: a post that is not an update was refused")
             self.set_status(400)
             return
         try:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.audit.anchor import ChainHead, anchor_path, write_anchor
+from bot.crypto import Keyring
 from bot.db import Database
 from bot.db.migrations import LATEST_VERSION
 
@@ -33,12 +35,29 @@ def existing_backups(folder: Path) -> list[Path]:
     )
 
 
-async def take_backup(db: Database, folder: Path, now: datetime, keep: int) -> Path:
+async def backup_with_anchor(
+    db: Database, target: Path, now: datetime, keyring: Keyring | None
+) -> None:
+    """Copy the live database to `target` and, with the key, write its anchor beside it.
+
+    The head is read before the copy: rows appended meanwhile are in the backup too, and an
+    anchor only says "at least these rows, ending in this hash" (bot/audit/anchor.py).
+    """
+    head = None if keyring is None else await ChainHead(db).now(now)
+    await db.backup_to(target)
+    if keyring is not None and head is not None:
+        write_anchor(anchor_path(target), head, keyring)
+
+
+async def take_backup(
+    db: Database, folder: Path, now: datetime, keep: int, keyring: Keyring | None = None
+) -> Path:
     """Copy the live database into `folder` and delete all but the newest `keep` backups."""
     target = folder / backup_name(now)
-    await db.backup_to(target)
+    await backup_with_anchor(db, target, now, keyring)
     for old in existing_backups(folder)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
+        anchor_path(old).unlink(missing_ok=True)
         log.info("removed old backup %s", old.name)
     log.info("backed up the database to %s", target)
     return target

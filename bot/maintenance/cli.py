@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.audit.anchor import AnchorVerdict, compare_with_anchors
 from bot.config import Settings
+from bot.core.repository import PreferencesRepository
 from bot.crypto import Keyring
 from bot.db import Database
 from bot.maintenance.backups import RestoreError, inspect_backup, restore_backup
 from bot.maintenance.health import Finding, run_checks
-from bot.maintenance.retention import PurgeReport, purge_closed_tips
+from bot.maintenance.retention import PurgeReport, purge_closed_tips, purge_stale_preferences
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,7 +39,23 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     print(f"restored {backup} (schema {check.schema_version}) to {database}")
     if kept is not None:
         print(f"the replaced database was kept as {kept}")
+    if settings.secret_key is not None:
+        verdict = asyncio.run(_anchor_verdict(settings))
+        if not verdict.ok:
+            print(f"audit anchor: {verdict.detail}")
     return EXIT_OK
+
+
+async def _anchor_verdict(settings: Settings) -> AnchorVerdict:
+    # The anchor beside the database is left as it was: it still says how long the chain
+    # was, so `check` keeps saying the database went back until an admin accepts it.
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        keyring = Keyring(settings.secret())
+        return await compare_with_anchors(db, keyring, settings.database_path, settings.backup_dir)
+    finally:
+        await db.close()
 
 
 async def _check(settings: Settings) -> list[Finding]:
@@ -45,7 +63,7 @@ async def _check(settings: Settings) -> list[Finding]:
     await db.open()
     try:
         keyring = Keyring(settings.secret()) if settings.secret_key is not None else None
-        return await run_checks(db, keyring)
+        return await run_checks(db, keyring, backup_dir=settings.backup_dir)
     finally:
         await db.close()
 
@@ -60,14 +78,17 @@ def _check_command(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
 
 
-async def _purge(settings: Settings, *, dry_run: bool) -> PurgeReport:
+async def _purge(settings: Settings, *, dry_run: bool) -> tuple[PurgeReport, int]:
     keyring = Keyring(settings.secret())
     db = Database(settings.database_path)
     await db.open()
+    now = datetime.now(UTC)
     try:
-        return await purge_closed_tips(
-            db, keyring, datetime.now(UTC), settings.retention_days, dry_run=dry_run
+        report = await purge_closed_tips(db, keyring, now, settings.retention_days, dry_run=dry_run)
+        prefs = await purge_stale_preferences(
+            PreferencesRepository(db), now, settings.retention_days, dry_run=dry_run
         )
+        return report, prefs
     finally:
         await db.close()
 
@@ -79,7 +100,7 @@ def _purge_command(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.database_path.exists():
         print(f"DATABASE_PATH: no database at {settings.database_path}")
         return EXIT_FAILED
-    report = asyncio.run(_purge(settings, dry_run=args.dry_run))
+    report, prefs = asyncio.run(_purge(settings, dry_run=args.dry_run))
     closed_before = report.cutoff.date().isoformat()
     if report.dry_run:
         print(
@@ -92,6 +113,8 @@ def _purge_command(settings: Settings, args: argparse.Namespace) -> int:
             f"purged the tipster links and file references of {report.count} tips closed "
             f"before {closed_before} (RETENTION_DAYS={settings.retention_days})"
         )
+    verb = "would purge" if report.dry_run else "purged"
+    print(f"{verb} the language choices of {prefs} people not seen since {closed_before}")
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""`python -m bot check`: integrity, migrations, audit chain, dead letters, each with a verdict.
+"""`python -m bot check`: integrity, migrations, audit chain and anchor, dead letters, each judged.
 
 Dead letters (outbox rows that failed for good, bot/tips/outbox.py) fail the check: each is a
 tip card, a relay or an alert that reached nobody and waits for an administrator, so a monitor
@@ -8,11 +8,13 @@ running `check` must see it. The bot and its data are otherwise fine; the detail
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.audit import AuditLog
+from bot.audit.anchor import compare_with_anchors
 from bot.crypto import Keyring
 from bot.db import Database
-from bot.db.migrations import LATEST_VERSION, MIGRATIONS, applied_versions
+from bot.db.migrations import LATEST_VERSION, MIGRATIONS, recorded_versions
 from bot.inbox.repository import InboxRepository
 from bot.tips.repository import DeadLetter, OutboxRepository, TipsRepository
 
@@ -29,14 +31,16 @@ class Finding:
     detail: str
 
 
-async def run_checks(db: Database, keyring: Keyring | None) -> list[Finding]:
-    """Check the database file, its schema and (with the key) the audit chain."""
+async def run_checks(
+    db: Database, keyring: Keyring | None, *, backup_dir: Path | None = None
+) -> list[Finding]:
+    """Check the database file, its schema and (with the key) the audit chain and its anchors."""
     findings: list[Finding] = []
     integrity = [str(row[0]) for row in await db.fetch_all("PRAGMA integrity_check")]
     findings.append(Finding("integrity", integrity == ["ok"], "; ".join(integrity[:5])))
     foreign = await db.fetch_all("PRAGMA foreign_key_check")
     findings.append(Finding("foreign keys", not foreign, f"{len(foreign)} dangling references"))
-    applied = await applied_versions(db.conn)
+    applied = await recorded_versions(db)
     missing = sorted({step.version for step in MIGRATIONS} - set(applied))
     findings.append(
         Finding(
@@ -58,6 +62,10 @@ async def run_checks(db: Database, keyring: Keyring | None) -> list[Finding]:
             else f"broken at row {broken.row_id}: {broken.reason}"
         )
         findings.append(Finding("audit chain", broken is None, detail))
+        # A chain that verifies can still have lost its newest rows: only an anchor kept
+        # outside the file (bot/audit/anchor.py) says how long it was.
+        verdict = await compare_with_anchors(db, keyring, db.path, backup_dir)
+        findings.append(Finding("audit anchor", verdict.ok, verdict.detail))
     if not missing:
         findings.append(await _dead_letters(db))
     return findings

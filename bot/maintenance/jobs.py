@@ -21,7 +21,11 @@ async def backup_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     settings = services.settings
     try:
         await take_backup(
-            services.db, settings.backup_dir, services.clock.now(), settings.backup_keep
+            services.db,
+            settings.backup_dir,
+            services.clock.now(),
+            settings.backup_keep,
+            services.keyring,
         )
     except Exception:
         # A full disk must not stop tips from being received; the log says what happened.

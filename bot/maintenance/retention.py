@@ -7,6 +7,9 @@ the files can no longer be fetched or forwarded. The tip itself, its category, s
 dates, status history, the kind and number of its attachments, and every figure derived from
 it stay: a tip is never deleted (Criminal Procedure Code art. 145: every report is received).
 
+A language choice (`user_prefs`) is a pseudonym too: it is deleted once its owner has not been
+seen for RETENTION_DAYS (they get the default language if they come back).
+
 Why tombstones rather than NULL for `reporter_pseudonym` and the file ids: those columns are NOT
 NULL, and rebuilding `tips` in a migration would drop the table under `ON DELETE CASCADE`
 foreign keys (SQLite cannot turn foreign keys off inside the migration's transaction), taking
@@ -27,6 +30,7 @@ import aiosqlite
 from telegram.ext import CallbackContext
 
 from bot.audit import AuditLog
+from bot.core.repository import PreferencesRepository
 from bot.crypto import Keyring
 from bot.db import Database
 from bot.tips.repository import TipsRepository, stamp
@@ -45,6 +49,9 @@ AUDIT_ACTION = "retention.purge"
 AUDIT_ACTOR = "system"
 BATCH = 100
 JOB_NAME = "retention.purge"
+SEEN_JOB_NAME = "prefs.seen"
+# Sightings are written this often (and at shutdown): one small transaction, not one per update.
+SEEN_EVERY = timedelta(hours=1)
 JOB_INTERVAL = timedelta(days=1)
 # The first run comes a little after start-up, so a bot restarted daily still purges daily.
 JOB_FIRST_RUN = timedelta(minutes=10)
@@ -182,6 +189,18 @@ async def purge_closed_tips(
         log.info("retention: purged %d closed tips in one batch", len(found))
 
 
+async def purge_stale_preferences(
+    prefs: PreferencesRepository, now: datetime, days: int, *, dry_run: bool = False
+) -> int:
+    """Delete the language choices of people not seen for `days` days; return how many."""
+    if days <= 0:
+        raise ValueError("a retention of 0 days means keeping everything; nothing to purge")
+    cutoff = (now - timedelta(days=days)).date()
+    if dry_run:
+        return await prefs.count_unseen_since(cutoff)
+    return await prefs.purge_unseen_since(cutoff)
+
+
 async def retention_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """Purge the tips closed longer than RETENTION_DAYS ago; a failure is logged, never fatal."""
     from bot.application import services_of
@@ -196,6 +215,27 @@ async def retention_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         return
     if report.count:
         log.info("retention: purged %d tips closed before %s", report.count, report.cutoff.date())
+    try:
+        # Today's sightings first: someone active today must not lose their choice.
+        await services.save_seen()
+        dropped = await purge_stale_preferences(services.prefs, services.clock.now(), days)
+    except Exception:
+        log.exception("the retention purge of language choices failed")
+        return
+    if dropped:
+        # A cached choice would outlive its row for as long as the process runs.
+        services.forget_languages()
+        log.info("retention: purged the language choices of %d people not seen since", dropped)
+
+
+async def seen_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Write the sightings noted since the last run; a failure is logged, never fatal."""
+    from bot.application import services_of
+
+    try:
+        await services_of(context).save_seen()
+    except Exception:
+        log.exception("could not record who was seen")
 
 
 def schedule_retention(application: TipsApplication) -> None:
@@ -208,4 +248,10 @@ def schedule_retention(application: TipsApplication) -> None:
         interval=JOB_INTERVAL.total_seconds(),
         first=JOB_FIRST_RUN.total_seconds(),
         name=JOB_NAME,
+    )
+    application.job_queue.run_repeating(
+        seen_job,
+        interval=SEEN_EVERY.total_seconds(),
+        first=SEEN_EVERY.total_seconds(),
+        name=SEEN_JOB_NAME,
     )

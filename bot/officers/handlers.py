@@ -58,6 +58,7 @@ from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
 from bot.officers.model import Role, as_role
 from bot.officers.repository import OfficerChange, OfficerRecord
 from bot.officers.service import Actor, OfficerError
+from bot.telegram_text import utf16_length
 from bot.units import Unit
 from bot.units.lookup import InputError, resolve_unit, shown, unit_label
 
@@ -162,7 +163,7 @@ def _local_time(services: Services, stamp: str) -> str:
 
 def _arguments(update: Update, context: Context) -> list[str]:
     message = update.effective_message
-    if message is not None and len(message.text or "") > MAX_COMMAND_LENGTH:
+    if message is not None and utf16_length(message.text or "") > MAX_COMMAND_LENGTH:
         raise InputError(N_("officers.error.too_long"), limit=MAX_COMMAND_LENGTH)
     return list(context.args or [])
 
@@ -394,7 +395,7 @@ async def add_officer_person(update: Update, context: Context, officer: Officer)
         person = person_in(message)
     else:
         text = (message.text or "").strip()
-        if len(text) > MAX_COMMAND_LENGTH or not _ID_ATTEMPT.match(text):
+        if utf16_length(text) > MAX_COMMAND_LENGTH or not _ID_ATTEMPT.match(text):
             raise InputError(N_("officers.error.person_expected"))
         person = _Person(_user_id(text, context))
     role, unit_id = pending

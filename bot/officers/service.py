@@ -21,6 +21,7 @@ from bot.officers.repository import (
     OfficersRepository,
     Via,
 )
+from bot.telegram_text import clip
 from bot.units import Unit, UnitsRepository
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class Actor:
 
 def clean_name(name: str) -> str:
     """Return a display name on one line, bounded."""
-    return " ".join(name.split())[:MAX_DISPLAY_NAME]
+    return clip(" ".join(name.split()), MAX_DISPLAY_NAME)
 
 
 class OfficersService:

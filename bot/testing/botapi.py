@@ -105,12 +105,14 @@ _FILE_FOLDERS = {
     "audio": ("music", ".mp3"),
     "sticker": ("stickers", ".webp"),
     "animation": ("animations", ".mp4"),
+    "video_note": ("video_notes", ".mp4"),
 }
 _DEFAULT_MIME = {
     "document": "application/octet-stream",
     "video": "video/mp4",
     "voice": "audio/ogg",
     "audio": "audio/mpeg",
+    "animation": "video/mp4",
 }
 
 
@@ -266,7 +268,9 @@ class _StoredFile:
 
 
 def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    # Telegram's limits count UTF-16 code units: a character outside the BMP (an emoji, 𝐁) is
+    # two. "surrogatepass": a lone surrogate from `&#xD800;` is one unit, not a crash here.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _coerce_chat_id(value: Any) -> int | str | None:
@@ -394,13 +398,12 @@ def _parse_error(reason: str) -> _ApiFailure:
 
 
 def _decode_charref(ref: str) -> str | None:
-    try:
-        if ref.startswith(("#x", "#X")):
-            return chr(int(ref[2:], 16))
-        if ref.startswith("#"):
-            return chr(int(ref[1:]))
-    except (ValueError, OverflowError):
-        return None
+    if ref.startswith("#"):
+        code = int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:])
+        # No character behind 0, a surrogate or past U+10FFFF: the reference stays as text.
+        if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+            return None
+        return chr(code)
     return _NAMED_REFS.get(ref)
 
 
@@ -1467,12 +1470,14 @@ class InMemoryBotApi(BaseRequest):
             return copy.deepcopy(stored.photo_sizes)
         mime = stored.mime_type or _DEFAULT_MIME.get(kind)
         result: JSONDict = dict(base)
-        if kind in ("video", "voice", "audio"):
+        if kind in ("video", "voice", "audio", "animation", "video_note"):
             result["duration"] = p.get_int("duration") or 1
-        if kind == "video":
+        if kind in ("video", "animation"):
             result["width"] = p.get_int("width") or 1280
             result["height"] = p.get_int("height") or 720
-        if kind in ("document", "audio", "video"):
+        if kind == "video_note":
+            result["length"] = p.get_int("length") or 240
+        if kind in ("document", "audio", "video", "animation"):
             result["file_name"] = stored.file_name or stored.file_path.rsplit("/", 1)[-1]
         if kind == "audio":
             for key in ("performer", "title"):
@@ -1487,12 +1492,13 @@ class InMemoryBotApi(BaseRequest):
         chat_id = self._target_chat(p)
         value = p.values.get(kind)
         upload = p.upload_for(value, kind)
-        caption, source = self._caption_content(p)
+        # sendVideoNote has no caption: Telegram ignores one rather than checking it.
+        caption, source = ({}, "") if kind == "video_note" else self._caption_content(p)
         markup = self._check_markup(p.get_json("reply_markup"))
         reply = self._reply_target(chat_id, p)
         stored = self._resolve_media(kind, value, upload)
         content: JSONDict = {kind: self._media_json(kind, stored, p), **caption}
-        method = "send" + kind[0].upper() + kind[1:]
+        method = "send" + "".join(part.capitalize() for part in kind.split("_"))
         return self._deliver(
             chat_id, p, method, content, source_text=source, markup=markup, reply=reply
         )
@@ -1742,6 +1748,14 @@ class InMemoryBotApi(BaseRequest):
     @_api_method("sendAudio")
     def _send_audio(self, p: _Params) -> JSONDict:
         return self._send_media("audio", p)
+
+    @_api_method("sendAnimation")
+    def _send_animation(self, p: _Params) -> JSONDict:
+        return self._send_media("animation", p)
+
+    @_api_method("sendVideoNote")
+    def _send_video_note(self, p: _Params) -> JSONDict:
+        return self._send_media("video_note", p)
 
     @_api_method("sendMediaGroup")
     def _send_media_group(self, p: _Params) -> list[JSONDict]:

@@ -297,26 +297,29 @@ class UpdateBuilder:
         person: Person,
         *,
         file_name: str = "file.pdf",
-        mime_type: str = "application/pdf",
+        mime_type: str | None = "application/pdf",
         content: bytes = FAKE_PDF,
         file_size: int | None = None,
         caption: str | None = None,
         chat_id: int | None = None,
         chat_type: ChatType | None = None,
     ) -> Update:
-        """Build a document message; ``file_size`` may claim a size other than the content's."""
+        """Build a document message; ``file_size`` may claim a size other than the content's.
+
+        ``mime_type=None``: Telegram sends no mime_type, as for a file its client could not name.
+        """
         file_id, unique_id = self._register_file(
             content, kind="document", file_name=file_name, mime_type=mime_type
         )
-        data: JSONDict = {
-            "document": {
-                "file_id": file_id,
-                "file_unique_id": unique_id,
-                "file_name": file_name,
-                "mime_type": mime_type,
-                "file_size": len(content) if file_size is None else file_size,
-            }
+        document: JSONDict = {
+            "file_id": file_id,
+            "file_unique_id": unique_id,
+            "file_name": file_name,
+            "file_size": len(content) if file_size is None else file_size,
         }
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        data: JSONDict = {"document": document}
         if caption is not None:
             data["caption"] = caption
         return self._message_update(person, data, chat_id=chat_id, chat_type=chat_type)

@@ -43,9 +43,10 @@ from bot.application import services_of
 from bot.errors import is_benign
 from bot.i18n import LANGUAGES, N_, Html, Translator, translator
 from bot.inbox import is_replay
-from bot.messaging import send_text, utf16_len
+from bot.messaging import send_text
 from bot.persistence import ConversationKey
 from bot.services import Services
+from bot.telegram_text import clip, utf16_length
 from bot.tips import steps
 from bot.tips.dates import DateProblem, parse_past_date
 from bot.tips.model import (
@@ -647,9 +648,9 @@ async def story_text(turn: Turn, record: DraftRecord) -> object:
     parts = [] if draft.story_replacing else list(draft.story_parts)
     # Counted as Telegram counts (UTF-16 units): an emoji is two, and the officers' card, which
     # carries the whole story in one message, must stay under Telegram's 4096.
-    used = utf16_len("\n\n".join(parts))
+    used = utf16_length("\n\n".join(parts))
     separator = 2 if parts else 0
-    length = utf16_len(text)
+    length = utf16_length(text)
     if length > STORY_MAX_CHARS:
         await turn.say(turn.t("tips.story.too_long", max=STORY_MAX_CHARS, length=length))
         return None
@@ -663,7 +664,7 @@ async def story_text(turn: Turn, record: DraftRecord) -> object:
     draft.story_parts = [*parts, text]
     await _stay(turn, record)
     await turn.say(
-        turn.t("tips.story.added", length=utf16_len(draft.story), max=STORY_MAX_CHARS),
+        turn.t("tips.story.added", length=utf16_length(draft.story), max=STORY_MAX_CHARS),
         _done_keyboard(turn.t),
     )
     return steps.STORY
@@ -727,7 +728,8 @@ async def place_location(turn: Turn, record: DraftRecord) -> object:
     draft.unit_id = None
     draft.place_text = None
     if message.venue is not None:
-        draft.place_text = f"{message.venue.title}, {message.venue.address}"[:ADDRESS_MAX_CHARS]
+        venue = f"{message.venue.title}, {message.venue.address}"
+        draft.place_text = clip(venue, ADDRESS_MAX_CHARS)
     return await _advance(turn, record, steps.PLACE, ack=turn.t("tips.place.saved_location"))
 
 
@@ -746,11 +748,13 @@ async def place_unknown(turn: Turn, record: DraftRecord) -> object:
 async def place_address(turn: Turn, record: DraftRecord) -> object:
     """Record a typed address."""
     text = " ".join((turn.message.text or "").split())
-    if len(text) < ADDRESS_MIN_CHARS:
+    # UTF-16 units, as Telegram counts: the address goes on the officers' card, which must fit.
+    length = utf16_length(text)
+    if length < ADDRESS_MIN_CHARS:
         await turn.say(turn.t("tips.place.too_short", min=ADDRESS_MIN_CHARS))
         return None
-    if len(text) > ADDRESS_MAX_CHARS:
-        await turn.say(turn.t("tips.place.too_long", max=ADDRESS_MAX_CHARS, length=len(text)))
+    if length > ADDRESS_MAX_CHARS:
+        await turn.say(turn.t("tips.place.too_long", max=ADDRESS_MAX_CHARS, length=length))
         return None
     draft = record.draft
     draft.place_kind = "address"
@@ -984,7 +988,7 @@ async def contact_shared(turn: Turn, record: DraftRecord) -> object:
         return None
     name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
     value = f"{contact.phone_number} ({name})" if name else contact.phone_number
-    return await _keep_contact(turn, record, value[:CONTACT_MAX_CHARS])
+    return await _keep_contact(turn, record, clip(value, CONTACT_MAX_CHARS))
 
 
 @_with_draft
@@ -992,11 +996,12 @@ async def contact_typed(turn: Turn, record: DraftRecord) -> object:
     """Record a typed phone number, e-mail or other way to reach the resident."""
     text = " ".join((turn.message.text or "").split())
     digits = sum(char.isdigit() for char in text)
-    if (
-        len(text) < _CONTACT_MIN_CHARS
-        or len(text) > CONTACT_MAX_CHARS
-        or (digits < _CONTACT_MIN_DIGITS and "@" not in text)
-    ):
+    # UTF-16 units, as Telegram counts (the contact goes on the officers' card).
+    length = utf16_length(text)
+    if length > CONTACT_MAX_CHARS:
+        await turn.say(turn.t("tips.contact.too_long", max=CONTACT_MAX_CHARS, length=length))
+        return None
+    if length < _CONTACT_MIN_CHARS or (digits < _CONTACT_MIN_DIGITS and "@" not in text):
         await turn.say(turn.t("tips.contact.invalid", max=CONTACT_MAX_CHARS))
         return None
     return await _keep_contact(turn, record, text)

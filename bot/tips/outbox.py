@@ -36,7 +36,14 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
@@ -46,10 +53,13 @@ from bot.alerts import ADMIN_ALERT, deliver_admin_alert, enqueue_admin_alert
 from bot.delivery_errors import PermanentDeliveryError, is_not_modified, is_permanent
 from bot.i18n import N_, Translator, translator
 from bot.inbox.turns import detached
+from bot.messaging import send_text
 from bot.officers.chats import officer_chat_for
+from bot.telegram_text import CAPTION_LIMIT, fits
 from bot.tips.exif import strip_metadata
+from bot.tips.media import strip_media_metadata
 from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Evidence, Tip, TipCard
-from bot.tips.render import CardFacts, card_text, evidence_caption
+from bot.tips.render import CardFacts, card_text, evidence_caption, evidence_head
 from bot.tips.repository import OutboxRow
 from bot.tips.service import OUTBOX_TIP_CARD
 
@@ -379,49 +389,107 @@ class OutboxDeliverer:
     async def send_evidence(
         self, chat_id: int, reply: ReplyParameters, tip: Tip, item: Evidence, total: int
     ) -> None:
-        """Post one attachment under a card, by Telegram file id (cleaned first if enabled)."""
+        """Post one attachment under a card: by Telegram file id, or cleaned if enabled.
+
+        With EVIDENCE_DOWNLOAD on, every file is downloaded and cleaned by its content
+        (`clean_evidence`); one that cannot be cleaned is withheld, never passed on as it came:
+        a notice takes its place and names `/file CODE N`, the audited way to open it.
+
+        A caption over Telegram's 1024 units (measured after parsing, as Telegram does) would
+        be refused: the file then goes with its head line only, and the whole caption follows
+        as a message replying to it, so nothing is cut and nothing fails.
+        """
+        media: str | InputFile = item.file_id
+        if self.services.settings.evidence_download:
+            cleaned = await self._cleaned(item)
+            if cleaned is None:
+                await self._withhold(chat_id, reply, tip, item, total)
+                return
+            content, extension = cleaned
+            media = InputFile(content, filename=f"{tip.code}-{item.position}.{extension}")
         caption = evidence_caption(self.t, tip, item, total)
+        overflow: str | None = None
+        if item.kind != "video_note" and not fits(caption, CAPTION_LIMIT):
+            overflow, caption = caption, evidence_head(self.t, tip, item, total)
+        sent = await self.send_file(chat_id, item, media, caption, reply=reply)
+        if overflow is not None:
+            under = ReplyParameters(message_id=sent.message_id, allow_sending_without_reply=True)
+            await send_text(
+                self.bot,
+                chat_id,
+                overflow,
+                reply_parameters=under,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+
+    async def send_file(
+        self,
+        chat_id: int,
+        item: Evidence,
+        media: str | InputFile,
+        caption: str,
+        *,
+        reply: ReplyParameters | None = None,
+    ) -> Message:
+        """Send one attachment the way it was sent (photo, video, ...): `media` is a file id
+        or the cleaned upload; `caption` must fit Telegram's caption limit."""
         common: dict[str, Any] = {"reply_parameters": reply}
+        # Telegram's sendVideoNote takes no caption.
         if item.kind != "video_note":
             common.update(caption=caption, parse_mode=ParseMode.HTML)
-        is_image = item.kind == "photo" or (
-            item.kind == "document" and (item.mime or "").startswith("image/")
-        )
-        if self.services.settings.evidence_download and is_image:
-            cleaned = await self._cleaned(item)
-            if cleaned is not None:
-                content, extension = cleaned
-                upload = InputFile(content, filename=f"{tip.code}-{item.position}.{extension}")
-                if item.kind == "photo":
-                    await self.bot.send_photo(chat_id, upload, **common)
-                else:
-                    await self.bot.send_document(chat_id, upload, **common)
-                return
         if item.kind == "photo":
-            await self.bot.send_photo(chat_id, item.file_id, **common)
-        elif item.kind == "video":
-            await self.bot.send_video(chat_id, item.file_id, **common)
-        elif item.kind == "voice":
-            await self.bot.send_voice(chat_id, item.file_id, **common)
-        elif item.kind == "audio":
-            await self.bot.send_audio(chat_id, item.file_id, **common)
-        elif item.kind == "video_note":
-            await self.bot.send_video_note(chat_id, item.file_id, **common)
-        else:
-            await self.bot.send_document(chat_id, item.file_id, **common)
+            return await self.bot.send_photo(chat_id, media, **common)
+        if item.kind == "video":
+            return await self.bot.send_video(chat_id, media, **common)
+        if item.kind == "voice":
+            return await self.bot.send_voice(chat_id, media, **common)
+        if item.kind == "audio":
+            return await self.bot.send_audio(chat_id, media, **common)
+        if item.kind == "video_note":
+            return await self.bot.send_video_note(chat_id, media, **common)
+        return await self.bot.send_document(chat_id, media, **common)
+
+    async def _withhold(
+        self, chat_id: int, reply: ReplyParameters, tip: Tip, item: Evidence, total: int
+    ) -> None:
+        """Post, in the file's place, why it is withheld and how an officer can open it."""
+        notice = self.t("tips.card.withheld", code=tip.code, index=item.position, total=total)
+        if item.caption:
+            notice += "\n" + self.t("tips.card.attachment_caption", caption=item.caption)
+        await send_text(
+            self.bot,
+            chat_id,
+            notice,
+            reply_parameters=reply,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
 
     async def _cleaned(self, item: Evidence) -> tuple[bytes, str] | None:
+        """Download a file and return it cleaned, or None when it cannot be (withhold it)."""
         try:
             file = await self.bot.get_file(item.file_id)
             data = bytes(await file.download_as_bytearray())
         except BadRequest as error:
-            # Bots may download only files up to 20 MB; a bigger one goes on by its file id.
+            # Bots may download only files up to 20 MB: a bigger one cannot be cleaned.
             log.warning("evidence %d could not be downloaded to clean it: %s", item.id, error)
             return None
-        cleaned = strip_metadata(data)
+        # Pillow and ffmpeg take CPU time (and ffmpeg a subprocess): off the event loop.
+        cleaned = await asyncio.to_thread(clean_evidence, data)
         if cleaned is None:
-            log.warning("evidence %d is not an image Pillow can read; sent as it is", item.id)
+            log.warning("evidence %d (%s) could not be cleaned; it is withheld", item.id, item.kind)
         return cleaned
+
+
+def clean_evidence(data: bytes) -> tuple[bytes, str] | None:
+    """Return a file without its metadata and its extension, or None; decided by its bytes.
+
+    Blocking: run it in a thread. Images first (Pillow recognises them by their content), then
+    video and audio containers (ffmpeg). None: neither, or cleaning failed.
+    """
+    image = strip_metadata(data)
+    if image is not None:
+        return image
+    return strip_media_metadata(data)
 
 
 async def _deliver_tip_card(deliverer: OutboxDeliverer, row: OutboxRow) -> None:

@@ -6,12 +6,14 @@ of `<`, `&` or fake tags reaches Telegram as text, never as markup.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Html, Translator
+from bot.telegram_text import TEXT_LIMIT, clip, telegram_length, utf16_length
 from bot.tips.model import (
     LEGAL_TYPE_KEYS,
     STATUS_KEYS,
@@ -27,8 +29,6 @@ from bot.tips.model import (
 from bot.triage.deadlines import DEADLINE_KEYS, Extension, as_extension
 from bot.triage.states import Status, outcome_label
 from bot.triage.states import status_label as officer_status_label
-
-_CAPTION_ROOM = 900
 
 
 def day(value: date) -> str:
@@ -228,8 +228,73 @@ def _triage_lines(t: Translator, tip: Tip, facts: CardFacts) -> str:
     return "".join("\n" + line for line in lines)
 
 
-def card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
-    """Return the officers' card of a tip: no identity at all when it is anonymous."""
+def card_text(
+    t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo, *, limit: int | None = TEXT_LIMIT
+) -> str:
+    """Return the officers' card of a tip: no identity at all when it is anonymous.
+
+    The card is one message that triage edits in place, so it must fit in `limit` (Telegram's
+    4096 UTF-16 units after parsing): over it, the longest free texts are cut (the story first)
+    and a line says that /tip CODE shows everything. `limit=None`: the whole card, for /tip,
+    which splits it over several messages.
+    """
+    whole = _card_text(t, tip, facts, zone)
+    if limit is None or telegram_length(whole) <= limit:
+        return whole
+    continued = "\n\n" + t("tips.card.continued", code=tip.code)
+    parts = _free_texts(tip, facts)
+    while True:
+        shorter_tip, shorter_facts = _with_free_texts(tip, facts, parts)
+        text = _card_text(t, shorter_tip, shorter_facts, zone) + continued
+        over = telegram_length(text) - limit
+        lengths = {name: utf16_length(value) for name, value in parts.items()}
+        # max() keeps the first of equals: the story goes first, then the order of _free_texts.
+        longest = max(lengths, key=lambda name: lengths[name], default=None)
+        if over <= 0 or longest is None or lengths[longest] <= 1:
+            # Fits; or nothing is left to cut (the fixed lines alone are far under the limit).
+            return text
+        others = [length for name, length in lengths.items() if name != longest]
+        # Cut the longest down to the next longest at most, so a long story is cut before an
+        # address is touched; if that is not enough, the next round cuts the longest again.
+        target = max(lengths[longest] - over, max(others, default=0), 1)
+        if target >= lengths[longest]:
+            target = max(lengths[longest] - over, 1)
+        parts[longest] = clip(parts[longest], target)
+
+
+# The card's facts that are free text (a unit's path and officers' names come from people too).
+_FACT_TEXTS = ("contact", "unit_path", "handler", "transferred_to")
+
+
+def _free_texts(tip: Tip, facts: CardFacts) -> dict[str, str]:
+    """Return the card's texts of unbounded or people-chosen length that it shows, story first."""
+    texts = {"story": tip.story}
+    if tip.place_kind == "address" and tip.place_text:
+        texts["place"] = tip.place_text
+    for name in _FACT_TEXTS:
+        value = getattr(facts, name)
+        # TRANSFERRED_TO_INVESTIGATION is a marker the card translates, not a text to cut.
+        if value and value != TRANSFERRED_TO_INVESTIGATION:
+            texts[name] = value
+    return texts
+
+
+def _with_free_texts(tip: Tip, facts: CardFacts, texts: dict[str, str]) -> tuple[Tip, CardFacts]:
+    """Return the tip and facts with the (cut) free texts in place of the originals."""
+    shorter_tip = dataclasses.replace(
+        tip, story=texts["story"], place_text=texts.get("place", tip.place_text)
+    )
+    shorter_facts = dataclasses.replace(
+        facts,
+        contact=texts.get("contact", facts.contact),
+        unit_path=texts.get("unit_path", facts.unit_path),
+        handler=texts.get("handler", facts.handler),
+        transferred_to=texts.get("transferred_to", facts.transferred_to),
+    )
+    return shorter_tip, shorter_facts
+
+
+def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
     attachments = [item for item in facts.evidence if item.role == "evidence"]
     has_voice = any(item.role == "story" for item in facts.evidence)
     identity = (
@@ -271,16 +336,20 @@ def card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
     )
 
 
-def evidence_caption(t: Translator, tip: Tip, item: Evidence, total: int) -> str:
-    """Return the caption of one attachment posted under a card (HTML, escaped)."""
+def evidence_head(t: Translator, tip: Tip, item: Evidence, total: int) -> str:
+    """Return the line naming one attachment posted under a card: which tip, which file."""
     if item.role == "story":
-        head = t("tips.card.story_voice", code=tip.code)
-    else:
-        head = t("tips.card.attachment", code=tip.code, index=item.position, total=total)
-    caption = item.caption
-    if caption:
-        # Telegram allows 1024 characters in a caption; the resident's own may be that long.
-        if len(caption) > _CAPTION_ROOM:
-            caption = caption[: _CAPTION_ROOM - 1] + "…"
-        return head + "\n" + t("tips.card.attachment_caption", caption=caption)
+        return t("tips.card.story_voice", code=tip.code)
+    return t("tips.card.attachment", code=tip.code, index=item.position, total=total)
+
+
+def evidence_caption(t: Translator, tip: Tip, item: Evidence, total: int) -> str:
+    """Return the caption of one attachment posted under a card (HTML, escaped), in full.
+
+    It may exceed Telegram's 1024-unit caption limit (the resident's own caption may be 1024
+    units); the sender then moves it into a message of its own (`OutboxDeliverer`).
+    """
+    head = evidence_head(t, tip, item, total)
+    if item.caption:
+        return head + "\n" + t("tips.card.attachment_caption", caption=item.caption)
     return head

@@ -3,6 +3,7 @@
 Officers' commands, in private chats, each limited to the officer's unit subtree:
 /tips [status] [category] [unit] [period]   the tips, most urgent first, paged with buttons
 /tip CODE                                   the full view (audited): card, history, messages, files
+/file CODE N                                file N of a tip as it was sent, metadata too (audited)
 /assign CODE [ID]                           choose the handler with buttons, or name them
 /note CODE text                             an internal note (never shown to the tipster)
 /transfer CODE UNIT | investigation         hand the tip to another unit or the investigation body
@@ -59,6 +60,7 @@ from bot.officers.access import (
     refuse,
 )
 from bot.services import Services
+from bot.telegram_text import utf16_length
 from bot.text import fold
 from bot.tips.codes import normalize_code
 from bot.tips.model import LEGAL_TYPES, Tip, TipCard
@@ -266,10 +268,12 @@ async def show_tip(
     deliverer = deliverer_of(application)
     await services.triage.record_view(officer, tip)
     facts = await deliverer.card_facts(tip)
+    # The whole card, untrimmed: the posted card points here for what it had to cut, and
+    # send_text splits it over as many messages as it takes.
     head = await send_text(
         context.bot,
         chat_id,
-        card_text(t, tip, facts, services.settings.zone),
+        card_text(t, tip, facts, services.settings.zone, limit=None),
         reply_markup=card_keyboard(t, services.keyring, tip),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
@@ -321,6 +325,53 @@ async def view_command(update: Update, context: Context, officer: Officer) -> ob
     chat = update.effective_chat
     if chat is not None:
         await show_tip(context, chat.id, officer, tip, t)
+    return None
+
+
+@_answers_errors
+async def file_command(update: Update, context: Context, officer: Officer) -> object:
+    """Send file N of a tip as it was stored, metadata and all, and audit the opening.
+
+    With EVIDENCE_DOWNLOAD on, a file whose metadata could not be removed is withheld from the
+    officers' chat; this is the one way to see it, in private and on the record. A code that
+    does not exist, a tip outside the officer's scope and a file number the tip lacks are all
+    answered like an unknown command, so /file reveals nothing about tips out of reach.
+    """
+    services = services_of(context)
+    t = await services.translator_for(update)
+    args = context.args or []
+    chat = update.effective_chat
+    if len(args) != 2 or chat is None:
+        raise TriageError(N_("triage.file.usage"))
+    code = normalize_code(args[0])
+    tip = await services.tips.tips.by_code(code) if code is not None else None
+    if tip is None or not await services.triage.in_scope(officer, tip):
+        await refuse(update, context)
+        return None
+    wanted = int(args[1]) if args[1].isdecimal() else None
+    evidence = await services.tips.tips.evidence(tip.id)
+    item = next((item for item in evidence if item.position == wanted), None)
+    application = context.application
+    if item is None or not isinstance(application, TipsApplication):
+        await refuse(update, context)
+        return None
+    # Audited before it is sent: an opening whose message is lost is still on the record.
+    await services.triage.record_file_opened(officer, tip, item.position)
+    caption = t("triage.file.caption", code=tip.code, index=item.position)
+    try:
+        await deliverer_of(application).send_file(chat.id, item, item.file_id, caption)
+    except BadRequest as error:
+        log.warning("evidence %d could not be sent by /file: %s", item.id, error)
+        await reply_in_chat(
+            update,
+            context,
+            t(
+                "tips.card.attachment_failed",
+                code=tip.code,
+                index=item.position,
+                total=len(evidence),
+            ),
+        )
     return None
 
 
@@ -377,7 +428,7 @@ async def list_command(update: Update, context: Context, officer: Officer) -> ob
     services = services_of(context)
     t = await services.translator_for(update)
     message = update.effective_message
-    if message is not None and len(message.text or "") > 300:
+    if message is not None and utf16_length(message.text or "") > 300:
         raise TriageError(N_("triage.list.usage"))
     query = await _query(services, officer, t, list(context.args or []))
     text, markup = await _list_page(services, officer, t, query, 0)
@@ -1021,6 +1072,7 @@ def handlers() -> list[BaseHandler[Update, Context, object]]:
         officer_command("transfer", transfer_command, description=N_("command.transfer")),
         officer_command("ask", ask_command, description=N_("command.ask")),
         officer_command("overdue", overdue_command, description=N_("command.overdue")),
+        officer_command("file", file_command, description=N_("command.file")),
         officer_command("audit", audit_command, roles=ADMIN_ONLY, description=N_("command.audit")),
         officer_callback(f"^{CB_ACTION}", action_pressed, roles=CASE_WORKERS),
         officer_callback(f"^{CB_LIST}", list_pressed, roles=CASE_WORKERS),

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.audit import AuditEntry
 from bot.crypto import Keyring
 from bot.i18n import N_, Html, Translator
+from bot.telegram_text import clip
 from bot.tips.model import LEGAL_TYPE_KEYS, LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, Category, Tip
 from bot.tips.render import day, legal_type_label, moment
 from bot.triage import deadlines
@@ -574,8 +575,7 @@ def history_text(
 
 def excerpt(text: str, limit: int = _EXCERPT) -> str:
     """Return the start of a text on one line."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return clip(" ".join(text.split()), limit)
 
 
 # ---------------------------------------------------------------- what the tipster reads

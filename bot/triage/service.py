@@ -25,6 +25,7 @@ from bot.db import Database
 from bot.i18n import N_, Translator
 from bot.officers.model import Officer
 from bot.officers.service import OfficersService
+from bot.telegram_text import clip, utf16_length
 from bot.tips.codes import normalize_code
 from bot.tips.model import LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, LegalType, Tip, TipCard
 from bot.tips.service import OUTBOX_TIP_CARD, TipService
@@ -481,7 +482,7 @@ class TriageService:
             tip = await self._locked(conn, officer, tip_id, None)
             await self._event(conn, officer, tip, EVENT_NOTE, now, note=note)
             await self.repo.touch_in(conn, tip.id, now)
-            await self._audit(conn, officer, "tip.note", tip, now, {"length": len(note)})
+            await self._audit(conn, officer, "tip.note", tip, now, {"length": utf16_length(note)})
         return tip
 
     async def extend(self, officer: Officer, tip_id: int, extension: Extension) -> Change:
@@ -544,6 +545,12 @@ class TriageService:
         now = self.clock.now()
         async with self.db.transaction() as conn:
             await self._audit(conn, officer, "tip.view", tip, now)
+
+    async def record_file_opened(self, officer: Officer, tip: Tip, position: int) -> None:
+        """Record in the audit log that an officer opened a file as it was sent (/file)."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            await self._audit(conn, officer, "tip.file", tip, now, {"position": position})
 
     # ------------------------------------------------------------ relays
 
@@ -731,11 +738,12 @@ def _checked_text(text: str, limit: int, usage_key: str) -> str:
     cleaned = text.strip()
     if not cleaned:
         raise TriageError(usage_key)
-    if len(cleaned) > limit:
-        raise TriageError(N_("triage.error.too_long"), limit=limit, length=len(cleaned))
+    # UTF-16 units, as Telegram counts: these texts are relayed inside messages of their own.
+    length = utf16_length(cleaned)
+    if length > limit:
+        raise TriageError(N_("triage.error.too_long"), limit=limit, length=length)
     return cleaned
 
 
 def _shown(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(" ".join(text.split()), limit)

@@ -204,6 +204,130 @@ async def test_callback_data_longer_than_64_bytes_is_rejected(bot: Bot) -> None:
         await bot.send_message(USER.id, "x", reply_markup=markup)
 
 
+# ---------------------------------------------------------------- Telegram's length limits
+# Telegram counts UTF-16 code units of the text *after* entity parsing: tags are free, `&amp;`
+# is one unit, an emoji or 𝐁 (outside the BMP) is two.
+
+TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+
+
+async def _description(api: InMemoryBotApi, method: str, **params: Any) -> str | None:
+    """Return Telegram's error description for one call, None when it succeeded."""
+    status, body = await api.handle(method, params)
+    return None if status == 200 else str(body["description"])
+
+
+@pytest.mark.parametrize(
+    ("text", "parse_mode", "refused"),
+    [
+        ("<b>" + "😀" * 2048 + "</b>", "HTML", False),
+        ("<b>" + "😀" * 2048 + "x</b>", "HTML", True),
+        ("𝐁" * 2049, None, True),
+        ("&amp;" * 4096, "HTML", False),
+        ("&lt;&#x1F600;" * 1365 + "&quot;", "HTML", False),
+        ("&#x1F600;" * 2049, "HTML", True),
+        ('<a href="https://example.org/' + "x" * 5000 + '">' + "y" * 4096 + "</a>", "HTML", False),
+        ("&nbsp;" * 683, "HTML", True),  # not decoded by Telegram: six units each
+        ("e\u0301" * 2048, None, False),  # a combining mark is a unit of its own
+        ("e\u0301" * 2048 + "!", None, True),
+    ],
+)
+async def test_message_text_is_measured_in_utf16_units_after_parsing(
+    api: InMemoryBotApi, text: str, parse_mode: str | None, refused: bool
+) -> None:
+    params: dict[str, Any] = {"chat_id": USER.id, "text": text}
+    if parse_mode:
+        params["parse_mode"] = parse_mode
+    assert await _description(api, "sendMessage", **params) == (TOO_LONG if refused else None)
+
+
+async def test_an_edit_is_held_to_the_same_text_limit(api: InMemoryBotApi, bot: Bot) -> None:
+    message = await bot.send_message(USER.id, "ngắn")
+    where = {"chat_id": USER.id, "message_id": message.message_id}
+    assert await _description(api, "editMessageText", text="😀" * 2049, **where) == TOO_LONG
+    assert await _description(api, "editMessageText", text="😀" * 2048, **where) is None
+    html = {"parse_mode": "HTML", **where}
+    assert await _description(api, "editMessageText", text="<i></i>", **html) == (
+        "Bad Request: message text is empty"
+    )
+
+
+@pytest.mark.parametrize("text", ["", "  \n ", "<b> </b>", "<i></i>"])
+async def test_text_with_nothing_visible_is_empty(api: InMemoryBotApi, text: str) -> None:
+    description = await _description(
+        api, "sendMessage", chat_id=USER.id, text=text, parse_mode="HTML"
+    )
+    assert description == "Bad Request: message text is empty"
+
+
+@pytest.mark.parametrize(
+    ("method", "field"),
+    [
+        ("sendPhoto", "photo"),
+        ("sendVideo", "video"),
+        ("sendDocument", "document"),
+        ("sendVoice", "voice"),
+        ("sendAudio", "audio"),
+        ("sendAnimation", "animation"),
+    ],
+)
+async def test_captions_are_measured_in_utf16_units_after_parsing(
+    api: InMemoryBotApi, method: str, field: str
+) -> None:
+    file = {"chat_id": USER.id, field: "https://example.org/file"}
+    assert await _description(api, method, caption="😀" * 512, **file) is None
+    assert await _description(api, method, caption="😀" * 513, **file) == CAPTION_TOO_LONG
+    html = {"parse_mode": "HTML", **file}
+    assert await _description(api, method, caption="<i>" + "&lt;" * 1024 + "</i>", **html) is None
+    assert await _description(api, method, caption="&lt;" * 1025, **html) == CAPTION_TOO_LONG
+
+
+async def test_media_group_and_caption_edits_are_held_to_the_caption_limit(
+    bot: Bot, api: InMemoryBotApi
+) -> None:
+    with pytest.raises(BadRequest, match="Message caption is too long"):
+        await bot.send_media_group(
+            USER.id, [InputMediaPhoto(b"a", caption="𝐁" * 513), InputMediaPhoto(b"b")]
+        )
+    photo = await bot.send_photo(USER.id, b"a", caption="ảnh")
+    where = {"chat_id": USER.id, "message_id": photo.message_id}
+    assert await _description(api, "editMessageCaption", caption="😀" * 513, **where) == (
+        CAPTION_TOO_LONG
+    )
+    assert await _description(api, "editMessageCaption", caption="😀" * 512, **where) is None
+
+
+async def test_video_notes_and_animations_are_sent(bot: Bot, api: InMemoryBotApi) -> None:
+    note = await bot.send_video_note(USER.id, b"round")
+    assert note.video_note is not None
+    animation = await bot.send_animation(USER.id, b"gif", caption="<b>vui</b>", parse_mode="HTML")
+    assert animation.animation is not None
+    assert animation.caption == "vui"
+    assert [m.method for m in api.sent_messages(USER.id)] == ["sendVideoNote", "sendAnimation"]
+
+
+async def test_a_character_reference_to_no_character_stays_text(bot: Bot) -> None:
+    message = await bot.send_message(USER.id, "a &#xD800; &#0; b", parse_mode="HTML")
+    assert message.text == "a &#xD800; &#0; b"
+
+
+@pytest.mark.parametrize("data", ["a" * 65, "đ" * 33, "😀" * 17, ""])
+async def test_callback_data_over_64_bytes_or_empty_is_button_data_invalid(
+    api: InMemoryBotApi, bot: Bot, data: str
+) -> None:
+    markup = {"inline_keyboard": [[{"text": "x", "callback_data": data}]]}
+    sent = {"chat_id": USER.id, "text": "x", "reply_markup": markup}
+    assert await _description(api, "sendMessage", **sent) == "Bad Request: BUTTON_DATA_INVALID"
+    message = await bot.send_message(USER.id, "y")
+    where = {"chat_id": USER.id, "message_id": message.message_id, "reply_markup": markup}
+    assert await _description(api, "editMessageReplyMarkup", **where) == (
+        "Bad Request: BUTTON_DATA_INVALID"
+    )
+    fits = {"inline_keyboard": [[{"text": "x", "callback_data": "😀" * 16}]]}
+    assert await _description(api, "sendMessage", **{**sent, "reply_markup": fits}) is None
+
+
 # ---------------------------------------------------------------- edits and deletes
 
 

@@ -288,19 +288,21 @@ async def test_downloaded_evidence_is_stripped_of_exif_and_gps(
                 resident, file_name="IMG_2024.jpg", mime_type="image/jpeg", content=original
             )
         )
-        await bot.send(bot.updates.document(resident))  # a PDF goes on as it is
+        # A PDF: nothing here can clean its Author field, so it is withheld (tests/tips/
+        # test_evidence.py), never passed on as it came.
+        await bot.send(bot.updates.document(resident))
         await bot.press(resident, "✅ Xong")
         await bot.press(resident, "🕶 Gửi ẩn danh (khuyên dùng)")
         await bot.press(resident, "📨 Gửi")
         await deliver(bot)
         documents = [m for m in bot.api.sent_messages(OFFICERS) if m.method == "sendDocument"]
-        assert len(documents) == 2
+        assert len(documents) == 1
         cleaned = bot.api.file_content(documents[0].raw["document"]["file_id"])
         assert cleaned != original
         assert b"Nguoi Chup Anh" not in cleaned
         with Image.open(io.BytesIO(cleaned)) as image:
             assert dict(image.getexif()) == {}
-        assert bot.api.file_content(documents[1].raw["document"]["file_id"]).startswith(b"%PDF")
+        assert "/file" in bot.api.sent_messages(OFFICERS)[-1].text
 
 
 async def test_the_job_queue_delivers_right_after_the_commit(

@@ -133,14 +133,19 @@ async def test_tip_code_for_a_resident_starts_a_tip_exactly_like_tip(desk: BotHa
 
 async def test_bad_input_gets_a_reason_not_a_crash(desk: BotHarness) -> None:
     tip = await plant(desk)
+    two_units = " Mỗi biểu tượng cảm xúc hay chữ kiểu 𝐁 tính là hai."
     cases = {
         "/tip": None,  # an officer may send a tip too: the tip flow starts
         "/tip abc": "«abc» không phải là mã tin báo (mã có dạng TB-XXXX-XXXX).",
         "/tip TB-2345-6789 extra": "Cách dùng: /tip TB-XXXX-XXXX",
         "/note": "Cách dùng: /note TB-XXXX-XXXX nội dung.",
         f"/note {tip.code}": "Cách dùng: /note TB-XXXX-XXXX nội dung.",
-        f"/note {tip.code} " + "x" * 10_000: "Nội dung quá dài (10000 ký tự); tối đa 2000 ký tự.",
-        f"/ask {tip.code} " + "y" * 1001: "Nội dung quá dài (1001 ký tự); tối đa 1000 ký tự.",
+        f"/note {tip.code} " + "x" * 10_000: (
+            "Nội dung quá dài (10000 ký tự); tối đa 2000 ký tự." + two_units
+        ),
+        f"/ask {tip.code} " + "y" * 1001: (
+            "Nội dung quá dài (1001 ký tự); tối đa 1000 ký tự." + two_units
+        ),
         "/ask": "Cách dùng: /ask TB-XXXX-XXXX câu hỏi.",
         "/assign": "Cách dùng: /assign TB-XXXX-XXXX",
         f"/assign {tip.code} 12ab": "Cách dùng: /assign TB-XXXX-XXXX",

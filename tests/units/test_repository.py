@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def units(database_path: Path) -> UnitsRepository:
+async def units(database_path: Path) -> AsyncIterator[UnitsRepository]:
     db = Database(database_path)
     await db.open()
     await migrate(db)
@@ -31,7 +32,11 @@ async def units(database_path: Path) -> UnitsRepository:
         ],
         NOW,
     )
-    return repository
+    try:
+        yield repository
+    finally:
+        # aiosqlite's threads are not daemons: an open connection would keep pytest from exiting.
+        await db.close()
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,18 @@ async def applied_versions(conn: aiosqlite.Connection) -> dict[int, str]:
         return {int(row[0]): str(row[1]) for row in await cursor.fetchall()}
 
 
+async def recorded_versions(db: Database) -> dict[int, str]:
+    """Return the recorded steps as {version: name} from a reader, without creating the ledger."""
+    async with db.read() as conn:
+        ledger = await conn.execute_fetchall(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        )
+        if not list(ledger):
+            return {}
+        rows = await conn.execute_fetchall("SELECT version, name FROM schema_migrations")
+    return {int(row[0]): str(row[1]) for row in rows}
+
+
 async def migrate(db: Database, steps: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
     """Apply every step the database lacks, in order; return the steps applied."""
     done = await applied_versions(db.conn)
