@@ -67,7 +67,7 @@ from bot.tips.model import LEGAL_TYPES, Tip, TipCard
 from bot.tips.outbox import deliverer_of, kick_outbox
 from bot.tips.render import card_text
 from bot.triage.model import Overdue, Scope, TipQuery, officer_ref
-from bot.triage.relay import register_deliveries
+from bot.triage.relay import link_warning, register_deliveries
 from bot.triage.render import (
     CB_ACTION,
     CB_ASK,
@@ -558,9 +558,10 @@ async def ask_command(update: Update, context: Context, officer: Officer) -> obj
     if len(parts) < 2:
         raise TriageError(N_("triage.ask.usage"))
     tip = await services.triage.find(officer, parts[0])
-    await services.triage.ask(officer, tip.id, parts[1])
+    asked = await services.triage.ask(officer, tip.id, parts[1])
     kick_outbox(context)
-    await reply_in_chat(update, context, t("triage.ask.queued", code=tip.code))
+    queued = t("triage.ask.queued", code=tip.code) + link_warning(t, asked.body)
+    await reply_in_chat(update, context, queued)
     return None
 
 
@@ -605,7 +606,7 @@ async def question_typed(update: Update, context: Context, officer: Officer) -> 
     if message is None or not isinstance(tip_id, int):
         return ConversationHandler.END
     try:
-        await services.triage.ask(officer, tip_id, message.text or "")
+        asked = await services.triage.ask(officer, tip_id, message.text or "")
     except TriageError as error:
         await reply_in_chat(update, context, error.text(t))
         return None if error.key == "triage.error.too_long" else ConversationHandler.END
@@ -613,7 +614,8 @@ async def question_typed(update: Update, context: Context, officer: Officer) -> 
         context.user_data.pop(_ASKING, None)
     kick_outbox(context)
     tip = await services.tips.tips.by_id(tip_id)
-    await reply_in_chat(update, context, t("triage.ask.queued", code=tip.code if tip else "?"))
+    queued = t("triage.ask.queued", code=tip.code if tip else "?") + link_warning(t, asked.body)
+    await reply_in_chat(update, context, queued)
     return ConversationHandler.END
 
 
