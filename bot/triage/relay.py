@@ -11,12 +11,15 @@ wrote it; an officers' chat that refuses them makes them wait, like cards.
 Links in questions. A tipster who opens a link shows their IP address to whoever runs the site,
 and a t.me link or an @username leads them to an account that learns theirs. The question goes
 as text (escaped, so it carries no markup of the officer's own) with previews off, but that is
-not enough: Telegram itself turns addresses in any text into tappable links (there is no Bot API
-parameter against it). So `defang` breaks what Telegram would recognise, the way security
-reports write links: `example[.]com`, `https[:]//`, `[@]name`. Visible brackets rather than an
-invisible zero-width character: the tipster sees that the address was broken on purpose, and
-copying it does not give a working link. The text stored and shown to officers is as typed; the
-officer is warned (`link_warning`), and every question tells the tipster not to open links.
+not enough: Telegram itself turns addresses in any text into tappable links, and the Bot API has
+no parameter against it. So `defang` breaks what Telegram's parser (TDLib's `find_entities`)
+would recognise, the way security reports write links: `example[.]com`, `https[:]//`, `[@]name`.
+Visible brackets rather than an invisible zero-width character: the tipster sees that the
+address was broken on purpose, copying it does not give a working link, and TDLib accepts some
+zero-width characters inside a domain. It breaks more than Telegram links (a dot before any
+letter, as in "TP.HCM"; TDLib links a bare domain only with a known top-level domain): the list
+of those grows, the rule does not have to. The text stored and shown to officers is as typed;
+the officer is warned (`link_warning`), and every question tells the tipster not to open links.
 """
 
 from __future__ import annotations
@@ -46,15 +49,16 @@ log = logging.getLogger(__name__)
 # Invisible characters that must not hide a dot or a scheme from `defang` (soft hyphen, zero
 # widths, joiners, direction marks and isolates, the byte-order mark).
 _INVISIBLE: Final = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-# Telegram's parser takes the ideographic and full-width full stops for dots in a domain too.
+# Full stops that IDNA (RFC 3490) reads as the dot between labels: a client that follows it
+# would open "example。com" as example.com.
 _DOTS: Final = ".\u3002\uff0e\uff61"
 # A dot that joins a name to a label starting with a letter: every domain's last dot is one
 # (top-level domains begin with a letter), and e-mail addresses have a domain. A dot before a
 # digit ("3.5", "1.000.000 đồng") is left alone unless it is part of an IPv4 address.
-_DOMAIN_DOT: Final = re.compile(rf"(?<=[^\W_])[{_INVISIBLE}]*[{_DOTS}][{_INVISIBLE}]*(?=[^\W\d_])")
+_DOMAIN_DOT: Final = re.compile(rf"(?<=[\w~-])[{_INVISIBLE}]*[{_DOTS}][{_INVISIBLE}]*(?=[^\W\d_])")
 _IPV4: Final = re.compile(rf"(?<![\w{_DOTS}])\d{{1,3}}(?:[{_DOTS}]\d{{1,3}}){{3}}(?![\w])")
 _ANY_DOT: Final = re.compile(rf"[{_DOTS}]")
-# "https://", "tg://", "ftp://": a scheme opens whatever follows.
+# "https://", "tg://", "ton://": a scheme opens whatever follows (tg:// needs no dot at all).
 _SCHEME: Final = re.compile(rf"(?<=[A-Za-z0-9])[{_INVISIBLE}]*:[{_INVISIBLE}]*(?=//)")
 # A mention (@name) links to an account.
 _MENTION: Final = re.compile(r"[@\uff20](?=[A-Za-z0-9_])")
