@@ -8,6 +8,8 @@ person's next Start instead, and the answer is the same either way.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,16 @@ def as_received(harness: BotHarness, chat_id: int, since: int) -> list[dict[str,
         {key: value for key, value in message.raw.items() if key not in ("message_id", "date")}
         for message in harness.api.sent_messages(chat_id)[since:]
     ]
+
+
+@asynccontextmanager
+async def added_before_their_start(path: Path) -> AsyncIterator[BotHarness]:
+    """Yield a bot whose admin added NEWCOMER by id before NEWCOMER ever started it."""
+    async with BotHarness(staffed_settings(path)) as harness:
+        await add_staff(harness)
+        never_started(harness, NEWCOMER.id)
+        await harness.say(ADMIN, f"/addofficer {NEWCOMER.id} officer KG-RG")
+        yield harness
 
 
 async def add_newcomer(path: Path, *, started: bool) -> tuple[list[dict[str, Any]], list[str]]:
@@ -67,10 +79,7 @@ async def test_addofficer_answers_byte_for_byte_the_same_whether_or_not_the_id_s
 async def test_a_new_officer_who_never_started_the_bot_is_told_when_they_press_start(
     database_path: Path,
 ) -> None:
-    async with BotHarness(staffed_settings(database_path)) as harness:
-        await add_staff(harness)
-        never_started(harness, NEWCOMER.id)
-        await harness.say(ADMIN, f"/addofficer {NEWCOMER.id} officer KG-RG")
+    async with added_before_their_start(database_path) as harness:
         # A move before they start: the first contact waits, telling the unit of the moment.
         await harness.say(ADMIN, f"/setunit {NEWCOMER.id} KG-GQ")
         assert harness.texts(NEWCOMER.id) == []
@@ -89,10 +98,7 @@ async def test_a_new_officer_who_never_started_the_bot_is_told_when_they_press_s
 async def test_someone_removed_before_they_ever_started_the_bot_is_told_nothing(
     database_path: Path,
 ) -> None:
-    async with BotHarness(staffed_settings(database_path)) as harness:
-        await add_staff(harness)
-        never_started(harness, NEWCOMER.id)
-        await harness.say(ADMIN, f"/addofficer {NEWCOMER.id} officer KG-RG")
+    async with added_before_their_start(database_path) as harness:
         await harness.say(ADMIN, f"/removeofficer {NEWCOMER.id}")
         await harness.press(ADMIN, "🗑 Thu hồi")
         harness.api.clear_failures()
