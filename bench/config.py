@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bot.application import freeze_startup_heap
-from bot.config import Settings
+from bot.kernel.config import Settings
+from bot.ptb.application import freeze_startup_heap
 from bot.testing.harness import BotHarness, settings_for_tests
 
 

@@ -224,7 +224,7 @@ async def run_bot(size: Size, concurrency: int, folder: Path, round_trip: float 
     """Run the crowd through the real application on a fresh SQLite file."""
     path = folder / "ingest.sqlite3"
     await _prepare_database(path, size)
-    settings = bot_settings(path, officer_chat_id=OFFICERS_CHAT)
+    settings = bot_settings(path, officer_chat_id=OFFICERS_CHAT, concurrent_updates=concurrency)
     api = InMemoryBotApi(record_calls=False, round_trip=round_trip)
     # The officers' group exists and the bot is in it: tip cards go there through the outbox.
     api.remember_message(
@@ -235,11 +235,11 @@ async def run_bot(size: Size, concurrency: int, folder: Path, round_trip: float 
             "text": "/start",
         }
     )
-    harness = BotHarness(settings, api=api)
-    processor = TimedUpdateProcessor(concurrency, around=harness.app.services.inbox.run)
-    # The benchmark swaps in its own processor before start-up (the bot's own, timed), so it
-    # can time updates and compare one-at-a-time with CONCURRENT_UPDATES.
-    harness.app._update_processor = processor
+    # The bot's own processor, timed, so the run can time updates and compare one-at-a-time
+    # with CONCURRENT_UPDATES.
+    harness = BotHarness(settings, api=api, processor=TimedUpdateProcessor)
+    processor = harness.app.update_processor
+    assert isinstance(processor, TimedUpdateProcessor)
     mode = _mode(concurrency)
     run = Run("bot", mode, size.residents, size.residents * size.tips_each)
     await start_as_in_production(harness)

@@ -1,7 +1,7 @@
 """The update processor the benchmarks install: the bot's own, noting when each update is done.
 
 python-telegram-bot hands each update to `Application.update_processor`. `TimedUpdateProcessor`
-runs it as production does — one at a time, or `bot.concurrency.ConcurrentUpdates` (several
+runs it as production does — one at a time, or `bot.ptb.concurrency.ConcurrentUpdates` (several
 people at once, each person's updates in order) — and resolves, for every update id, a future
 with the `perf_counter()` at which the application finished processing it: the benchmarks
 measure "update in, answer out" with it. The same processor serves PTB's bare baseline, so
@@ -18,16 +18,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.concurrency import Around, ConcurrentUpdates
+from bot.ptb.concurrency import Around, ConcurrentUpdates
 
 
 class TimedUpdateProcessor(BaseUpdateProcessor):
-    """Process updates as the bot does with `concurrency`, and note when each is done."""
+    """Process updates as the bot does with `max_running` at once; note when each is done."""
 
-    def __init__(self, concurrency: int, *, around: Around | None = None) -> None:
+    def __init__(self, max_running: int, *, around: Around | None = None) -> None:
         # As production builds it (bot.app): `around` is the bot's durable inbox; with one at
         # a time python-telegram-bot awaits each update inline.
-        self.inner = ConcurrentUpdates(concurrency, around=around)
+        self.inner = ConcurrentUpdates(max_running, around=around)
         super().__init__(self.inner.max_concurrent_updates)
         self._done: dict[int, asyncio.Future[float]] = {}
 

@@ -34,8 +34,7 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 from bench.config import bot_settings, start_as_in_production, stop_as_in_production
 from bench.dataset import Dataset
 from bench.measure import percentile
-from bot.figures.periods import Period, parse_period
-from bot.figures.tips_stats import TipsStatsRepository
+from bot.kernel.periods import Period, parse_period
 from bot.testing.botapi import InMemoryBotApi
 from bot.testing.harness import TEST_TOKEN, BotHarness
 from bot.testing.updates import Person, UpdateBuilder
@@ -408,7 +407,7 @@ async def _check(harness: BotHarness, bare: BareQueries, query: Query) -> dict[s
         tree = await services.figures.repo.subtree(unit.id)
         assert tree is not None
         whole = tree.root.parent_id is None
-        bot = await TipsStatsRepository(services.db).stats(
+        bot = await services.figures.tips.stats(
             list(tree.nodes), period, services.settings.zone, whole_tree=whole
         )
         hand = await stats_by_hand(bare.fetch, query.unit, period, whole)

@@ -29,8 +29,8 @@ import aiosqlite
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.delivery_errors import PermanentDeliveryError, is_permanent
-from bot.i18n import LANGUAGES, catalog, translator
+from bot.kernel.i18n import LANGUAGES, catalog, translator
+from bot.ptb.delivery_errors import PermanentDeliveryError, is_permanent
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -10,22 +10,22 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, MessageHa
 from telegram.request import BaseRequest
 
 from bot.alerts import enqueue_admin_alert
-from bot.application import TipsApplication
 from bot.audit.jobs import schedule_anchors
-from bot.clock import Clock
-from bot.concurrency import ConcurrentUpdates
-from bot.config import Settings
 from bot.core import handlers as core
-from bot.errors import on_error
 from bot.figures.handlers import figures_handlers
-from bot.i18n import N_
 from bot.inbox.jobs import schedule_inbox_pruning
 from bot.inbox.service import ParkAlert
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.kernel.i18n import N_
 from bot.maintenance import deadletters
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
-from bot.persistence import flush_after_update
+from bot.ptb.application import CONTEXT_TYPES, TipsApplication
+from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
+from bot.ptb.errors import on_error
+from bot.ptb.persistence import flush_after_update
 from bot.services import Services
 from bot.tips import handlers as tips
 from bot.triage import handlers as triage
@@ -68,12 +68,14 @@ def build_application(
     request: BaseRequest | None = None,
     *,
     clock: Clock | None = None,
-) -> TipsApplication:
+    processor: MakeProcessor = ConcurrentUpdates,
+) -> TipsApplication[Services]:
     """Build the bot: services, Telegram client, handlers in their deliberate order."""
     services = Services(settings, clock=clock)
     builder = (
         ApplicationBuilder()
         .application_class(TipsApplication, kwargs={"services": services})
+        .context_types(CONTEXT_TYPES)
         .token(settings.token())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
@@ -95,10 +97,11 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     # Always our processor: it keeps each person's updates in order and runs every update
     # taken from the durable inbox inside its turn (bot.inbox), even one at a time.
+    # (`processor`: the benchmarks time updates with their own, built the same way.)
     builder = builder.concurrent_updates(
-        ConcurrentUpdates(settings.concurrent_updates, around=services.inbox.run)
+        processor(settings.concurrent_updates, around=services.inbox.run)
     )
-    application = cast(TipsApplication, builder.build())
+    application = cast(TipsApplication[Services], builder.build())
     services.inbox.attach(application.process_update, on_park=_parked_alert(services))
 
     services.menu.add("tips.menu.send", tips.send_from_menu, order=10)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from bot import __version__
 from bot.audit.cli import add_audit_commands
-from bot.config import ConfigError, Settings, load_settings
-from bot.crypto import Keyring
 from bot.db import Database, SchemaTooNewError, migrate
 from bot.db.migrations import LATEST_VERSION, SchemaMismatchError, current_version
 from bot.figures.cli import add_figures_commands
 from bot.inbox.cli import add_inbox_commands
-from bot.logging_setup import configure_logging
+from bot.kernel.config import ConfigError, Settings, load_settings
+from bot.kernel.crypto import Keyring
+from bot.kernel.logging_setup import configure_logging
 from bot.maintenance.backups import backup_with_anchor
 from bot.maintenance.cli import add_maintenance_commands
 from bot.sandbox import add_sandbox_command, run_without_token
@@ -46,8 +46,8 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     settings.require_for_run()
     # Imported late: `version` needs no Telegram stack.
     from bot.app import build_application
-    from bot.application import freeze_startup_heap
     from bot.inbox.runner import Runner, StartupError
+    from bot.ptb.application import freeze_startup_heap
 
     application = build_application(settings)
     application.startup_hooks.append(freeze_startup_heap)

@@ -10,15 +10,15 @@ from telegram import Update
 
 from bot.audit import AuditLog
 from bot.audit.jobs import anchor_now
-from bot.clock import Clock
-from bot.config import Settings
 from bot.core.menu import MainMenu
 from bot.core.repository import PreferencesRepository
-from bot.crypto import Keyring
 from bot.db import Database, migrate
 from bot.figures.service import FiguresService
-from bot.i18n import Language, Translator, translator
 from bot.inbox import Inbox
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.kernel.crypto import Keyring
+from bot.kernel.i18n import Language, Translator, translator
 from bot.officers.chats import officer_chat_for
 from bot.officers.service import OfficersService
 from bot.tips.service import TipService
@@ -77,6 +77,11 @@ class Services:
         self._seen_on: date | None = None
         self._seen: set[str] = set()
         self._unsaved: dict[str, date] = {}
+
+    @property
+    def default_language(self) -> Language:
+        """The configured language of people who chose none."""
+        return self.settings.default_language
 
     async def start(self) -> None:
         """Open the database and bring its schema up to date."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from bot.testing.harness import BotHarness, settings_for_tests
 from bot.testing.updates import Person
 

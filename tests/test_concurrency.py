@@ -1,4 +1,4 @@
-"""Several people at once, each person's and each group's updates in order (bot/concurrency.py).
+"""Several people at once, each person's and each group's updates in order (bot/ptb/concurrency.py).
 
 The application tests put updates on `update_queue`, as polling or the webhook does, so they
 go through the update processor `build_application` installs (harness.send would bypass it).
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from telegram import Chat, Message, Update, User
 
-from bot.application import freeze_startup_heap
-from bot.concurrency import ConcurrentUpdates, ordering_keys
+from bot.ptb.application import freeze_startup_heap
+from bot.ptb.concurrency import ConcurrentUpdates, ordering_keys
 from bot.testing.harness import BotHarness, settings_for_tests
 from bot.testing.updates import Person
 

@@ -8,8 +8,8 @@ import pytest
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.messaging import send_text
-from bot.telegram_text import TEXT_LIMIT, telegram_length
+from bot.kernel.telegram_text import TEXT_LIMIT, telegram_length
+from bot.ptb.messaging import send_text
 from bot.testing.harness import BotHarness, HandlerFailedError, settings_for_tests
 from bot.testing.updates import Person
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.crypto import Keyring, SealError
+from bot.kernel.crypto import Keyring, SealError
 
 KEY = b"k" * 40
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = sorted(name.upper() for name in Settings.model_fields)

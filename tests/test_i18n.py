@@ -9,8 +9,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 import bot
-from bot.commands import RESIDENT_COMMANDS
-from bot.i18n import LANGUAGES, Html, Language, catalog, translator
+from bot.kernel.i18n import LANGUAGES, Html, Language, catalog, translator
+from bot.ptb.commands import RESIDENT_COMMANDS
 
 PACKAGE = Path(bot.__file__).parent
 # Functions whose first string argument is a catalog key: t(...), t.label(...), N_(...),

@@ -52,4 +52,4 @@ async def test_start_and_language_over_real_http_polling(tmp_path: Path) -> None
         assert bot.process.returncode == 0, bot.stderr.decode()
         assert b"Traceback" not in bot.stderr
         assert TEST_TOKEN.encode() not in bot.stderr  # the token never reaches the log
-        assert b"start-up heap frozen" in bot.stderr  # bot.application.freeze_startup_heap
+        assert b"start-up heap frozen" in bot.stderr  # bot.ptb.application.freeze_startup_heap

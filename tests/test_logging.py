@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logging_setup import configure_logging
+from bot.kernel.logging_setup import configure_logging
 from bot.testing.harness import BotHarness
 from tests.tips.flow import deliver, tips_settings
 from tests.tips.test_anonymity import PEOPLE, _anonymous_tips, needles

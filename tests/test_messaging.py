@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.messaging import split_html
-from bot.telegram_text import TEXT_LIMIT, telegram_length, visible_text
+from bot.kernel.telegram_text import TEXT_LIMIT, telegram_length, visible_text
+from bot.ptb.messaging import split_html
 
 
 class _TagBalance(HTMLParser):

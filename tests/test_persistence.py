@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.crypto import Keyring
 from bot.db import Database, migrate
-from bot.persistence import ConversationStore, SqlitePersistence
+from bot.kernel.crypto import Keyring
+from bot.ptb.persistence import ConversationStore, SqlitePersistence
 
 SECRET = b"persistence-test-secret-that-is-long-enough-0123"
 USER = 918273645501

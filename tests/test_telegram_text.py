@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.telegram_text import clip, telegram_length, utf16_length, visible_text
+from bot.kernel.telegram_text import clip, telegram_length, utf16_length, visible_text
 
 
 @pytest.mark.parametrize(

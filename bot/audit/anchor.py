@@ -34,8 +34,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.audit.log import GENESIS
-from bot.crypto import Keyring
 from bot.db import Database
+from bot.kernel.crypto import Keyring
 
 log = logging.getLogger(__name__)
 

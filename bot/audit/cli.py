@@ -13,9 +13,9 @@ from typing import Any
 
 from bot.audit.anchor import anchor_path, compare_with_anchors, update_anchor
 from bot.audit.log import AuditLog
-from bot.config import Settings
-from bot.crypto import Keyring
 from bot.db import Database
+from bot.kernel.config import Settings
+from bot.kernel.crypto import Keyring
 
 EXIT_OK = 0
 EXIT_BROKEN = 1

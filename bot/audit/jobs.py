@@ -6,14 +6,13 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from telegram.ext import CallbackContext
-
 from bot.alerts import enqueue_admin_alert
 from bot.audit.anchor import ANCHOR_EVERY, compare_with_anchors, update_anchor
-from bot.i18n import N_
+from bot.kernel.i18n import N_
+from bot.ptb.context import BotContext
 
 if TYPE_CHECKING:
-    from bot.application import TipsApplication
+    from bot.ptb.application import TipsApplication
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -64,24 +63,22 @@ async def post_daily_anchor(services: Services) -> None:
         )
 
 
-async def anchor_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def anchor_job(context: BotContext[Services]) -> None:
     """Follow the head beside the database."""
-    from bot.application import services_of
 
-    await anchor_now(services_of(context))
+    await anchor_now(context.services)
 
 
-async def anchor_alert_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def anchor_alert_job(context: BotContext[Services]) -> None:
     """Post the daily anchor; a failure is logged, never fatal."""
-    from bot.application import services_of
 
     try:
-        await post_daily_anchor(services_of(context))
+        await post_daily_anchor(context.services)
     except Exception:
         log.exception("the daily audit anchor could not be posted")
 
 
-def schedule_anchors(application: TipsApplication) -> None:
+def schedule_anchors(application: TipsApplication[Any]) -> None:
     """Anchor every ANCHOR_EVERY (when the head moved) and post one to the admins daily."""
     if application.job_queue is None:
         return

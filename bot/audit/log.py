@@ -16,8 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.crypto import Keyring
 from bot.db import Database
+from bot.kernel.crypto import Keyring
 
 GENESIS = "0" * 64
 

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot.application import services_of
-from bot.i18n import LANGUAGES, as_language, translator
-from bot.messaging import send_text
+from bot.kernel.i18n import LANGUAGES, as_language, translator
+from bot.ptb.context import BotContext
+from bot.ptb.messaging import send_text
 
-Context = ContextTypes.DEFAULT_TYPE
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+# Until this feature names its needs in a Protocol, it sees the whole container.
+Context: TypeAlias = "BotContext[Services]"
 
 LANGUAGE_CALLBACK = "lang:"
 # New messages in private chats only: python-telegram-bot's command and message handlers also
@@ -26,8 +32,7 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 async def start(update: Update, context: Context) -> None:
     """Greet the person and show the main menu."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    t = context.t
     user = update.effective_user
     name = user.first_name if user else ""
     await _reply(update, context, t("start.welcome", name=name), menu=True)
@@ -35,13 +40,13 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """Explain what the bot does and list the commands."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await _reply(update, context, t("help.text"), menu=True)
 
 
 async def language_command(update: Update, context: Context) -> None:
     """Offer the languages as buttons."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     buttons = [
         InlineKeyboardButton(
             translator(language).label("language.name"),
@@ -58,10 +63,10 @@ async def language_chosen(update: Update, context: Context) -> None:
     user = update.effective_user
     if query is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     language = as_language((query.data or "").removeprefix(LANGUAGE_CALLBACK))
     if language is None:
-        t = await services.translator_for(update)
+        t = context.t
         await query.answer(t.label("callback.stale"), show_alert=False)
         return
     await services.set_language(user.id, language)
@@ -73,7 +78,7 @@ async def language_chosen(update: Update, context: Context) -> None:
             context.bot,
             update.effective_chat.id,
             t("menu.shown"),
-            reply_markup=services_of(context).menu.keyboard(t),
+            reply_markup=context.services.menu.keyboard(t),
         )
 
 
@@ -82,26 +87,26 @@ async def menu_button(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    entry = services_of(context).menu.entry_for(message.text)
+    entry = context.services.menu.entry_for(message.text)
     if entry is not None:
         await entry.callback(update, context)
 
 
 async def cancel_outside_conversation(update: Update, context: Context) -> None:
     """Answer /cancel when nothing is in progress."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await _reply(update, context, t("cancel.nothing"), menu=True)
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """Answer a command this bot does not have."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await _reply(update, context, t("fallback.unknown_command"), menu=True)
 
 
 async def not_understood(update: Update, context: Context) -> None:
     """Answer a private message no feature handled with a hint and the menu."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     message = update.effective_message
     text = message.text if message is not None else None
     key = "fallback.text" if text else "fallback.other"
@@ -113,7 +118,7 @@ async def stale_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await query.answer(t.label("callback.stale"), show_alert=True)
 
 
@@ -128,7 +133,7 @@ async def _reply(
     chat = update.effective_chat
     if chat is None:
         return
-    services = services_of(context)
+    services = context.services
     reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = markup
     if menu and reply_markup is None and chat.type == chat.PRIVATE:
         reply_markup = services.menu.keyboard(await services.translator_for(update))

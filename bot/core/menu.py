@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
-from bot.i18n import LANGUAGES, Translator, translator
+from bot.kernel.i18n import LANGUAGES, Translator, translator
+from bot.ptb.context import BotContext
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+Callback = Callable[[Update, BotContext["Services"]], Awaitable[object]]
 
 
 @dataclass(frozen=True)

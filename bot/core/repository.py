@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from bot.db import Database
-from bot.i18n import Language, as_language
+from bot.kernel.i18n import Language, as_language
 
 # Rows of people not seen since this date (ISO) go; `seen_on` is NULL only for a row written
 # by code older than migration 0011, whose choice date is then the last sighting.

@@ -1,6 +1,6 @@
 """The process's SQLite connections: one writer, a small pool of read-only readers.
 
-Updates of different people run at once (bot/concurrency.py), so a read may come while another
+Updates of different people run at once (bot/ptb/concurrency.py), so a read may come while another
 handler is inside its `BEGIN IMMEDIATE ... COMMIT`. On the writer's connection that read would see
 the transaction half-done (rows a ROLLBACK then takes back). So every write goes through one
 connection under a lock, and reads outside the reading task's own transaction go to read-only

@@ -1,6 +1,7 @@
 """Campaign figures: the indicator catalog, recording, imports, queries and the report pack.
 
-Other features reach it through `Services.figures` (a `FiguresService`); `bot.app` adds the
-handlers from `bot.figures.handlers.figures_handlers()`. This module imports nothing on purpose:
-`bot.services` imports the service, and the handlers import `bot.services`.
+Other features reach it through the container's `figures` (a `FiguresService`); `bot.app`
+adds the handlers from `bot.figures.handlers.figures_handlers()`, which name the services they
+use in `bot.figures.needs.FiguresNeeds` and never import the container. This module imports
+nothing on purpose.
 """

@@ -10,31 +10,68 @@ reports (aggregates, never a tip); residents get the answer to an unknown comman
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Final, TypeAlias, cast
 
-from bot.officers.access import (
-    ADMIN_ONLY,
-    CASE_WORKERS,
-    STAFF,
-    Officer,
-    Role,
-    current_officer,
-    officer_callback,
-    officer_command,
-    officer_message,
-)
+from telegram import Update
+from telegram.ext import BaseHandler
+from telegram.ext.filters import BaseFilter
+
+from bot.figures.needs import Context
+from bot.officers import access
+from bot.officers.access import ADMIN_ONLY, CASE_WORKERS, STAFF, Officer, Role
 
 READERS: Final = STAFF
 WRITERS: Final = CASE_WORKERS
 ADMINS: Final = ADMIN_ONLY
 
+# A figures callback: the guard hands it the officer it found. It reads `context.services`
+# as `FiguresNeeds`; the guard passes the application's context, whose container has them.
+FiguresCallback: TypeAlias = Callable[[Update, Context, Officer], Awaitable[object]]
+Handler: TypeAlias = BaseHandler[Update, Context, object]
+
+
+def _guarded(callback: FiguresCallback) -> access.OfficerCallback:
+    return cast(access.OfficerCallback, callback)
+
+
+def officer_command(
+    command: str,
+    callback: FiguresCallback,
+    *,
+    roles: Iterable[Role],
+    description: str | None = None,
+) -> Handler:
+    """Return a guarded /command handler in private chats (see `bot.officers.access`)."""
+    handler = access.officer_command(
+        command, _guarded(callback), roles=roles, description=description
+    )
+    return cast(Handler, handler)
+
+
+def officer_callback(
+    pattern: str | re.Pattern[str], callback: FiguresCallback, *, roles: Iterable[Role]
+) -> Handler:
+    """Return a guarded handler of inline-button presses whose data matches `pattern`."""
+    return cast(Handler, access.officer_callback(pattern, _guarded(callback), roles=roles))
+
+
+def officer_message(
+    message_filter: BaseFilter, callback: FiguresCallback, *, roles: Iterable[Role]
+) -> Handler:
+    """Return a guarded handler of messages (a conversation step, a document to import)."""
+    return cast(Handler, access.officer_message(message_filter, _guarded(callback), roles=roles))
+
+
 __all__ = [
     "ADMINS",
     "READERS",
     "WRITERS",
+    "FiguresCallback",
+    "Handler",
     "Officer",
     "Role",
-    "current_officer",
     "officer_callback",
     "officer_command",
     "officer_message",

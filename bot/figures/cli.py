@@ -14,14 +14,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.db import Database, migrate
 from bot.figures.importer import FileError, parse_file
-from bot.figures.periods import PeriodError, parse_period
-from bot.figures.render import answer_text, problem_text
-from bot.figures.service import FiguresAnswer, FiguresService, RowProblem, Scope, period_problem
-from bot.i18n import Translator, translator
+from bot.figures.problems import RowProblem, period_problem
+from bot.figures.render import answer_text
+from bot.figures.results import FiguresAnswer
+from bot.figures.service import FiguresService, Scope
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.kernel.i18n import Translator, translator
+from bot.kernel.periods import PeriodError, parse_period
 from bot.units import UnitsRepository
 
 EXIT_OK = 0
@@ -51,7 +53,7 @@ async def _with_service(
 def _print_problems(t: Translator, name: str, problems: list[RowProblem]) -> None:
     print(_plain(t("figures.import.rejected", file=name, count=t.number(len(problems)))))
     for problem in problems:
-        reason = _plain(problem_text(t, problem.problem))
+        reason = _plain(problem.problem.text(t))
         where = []
         if problem.line:
             where.append(f"line {problem.line}")
@@ -71,7 +73,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
         try:
             parsed = parse_file(path.name, content)
         except FileError as error:
-            print(f"Error: {path}: {_plain(problem_text(t, error.problem))}", file=sys.stderr)
+            print(f"Error: {path}: {_plain(error.problem.text(t))}", file=sys.stderr)
             return EXIT_FAILURE
         if parsed.problems:
             _print_problems(t, path.name, parsed.problems)
@@ -159,7 +161,7 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
     try:
         period = parse_period(args.period)
     except PeriodError as error:
-        print(f"Error: --period: {_plain(problem_text(t, period_problem(error)))}", file=sys.stderr)
+        print(f"Error: --period: {_plain(period_problem(error).text(t))}", file=sys.stderr)
         return EXIT_FAILURE
 
     async def work(service: FiguresService, t: Translator) -> int:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
 
-from bot.figures.periods import Period
-from bot.figures.service import ImportRow, Problem, RowProblem
-from bot.i18n import N_
-from bot.text import fold
+from bot.figures.problems import Problem, RowProblem
+from bot.figures.results import ImportRow
+from bot.kernel.i18n import N_
+from bot.kernel.periods import Period
+from bot.kernel.text import fold
 
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 MAX_ROWS: Final = 100_000

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
 from bot.figures.numbers import Number
-from bot.figures.periods import Period
-from bot.i18n import N_, Language
+from bot.kernel.i18n import N_, Language
+from bot.kernel.periods import Period
 
 Kind = Literal["flow", "stock"]
 KINDS: Final[tuple[Kind, ...]] = ("flow", "stock")
@@ -101,3 +102,28 @@ class NewFigure:
         """
         start = 0 if self.indicator.kind == "stock" else self.period.start_key
         return (self.indicator.id, self.unit_id, start, self.period.end_key)
+
+
+class Catalog:
+    """The indicators, indexed by id and key."""
+
+    def __init__(self, indicators: Sequence[Indicator]) -> None:
+        self.all = list(indicators)
+        self.by_id = {indicator.id: indicator for indicator in indicators}
+        self.by_key = {indicator.key: indicator for indicator in indicators}
+        self._parts: dict[int, list[Indicator]] = {}
+        for indicator in self.all:
+            if indicator.part_of is not None:
+                self._parts.setdefault(indicator.part_of, []).append(indicator)
+
+    def find(self, text: str) -> Indicator | None:
+        """Return the indicator whose key is `text` (case and spaces ignored)."""
+        return self.by_key.get(text.strip().lower())
+
+    def parts_of(self, base_id: int) -> list[Indicator]:
+        """Return the cohort parts of an indicator."""
+        return list(self._parts.get(base_id, ()))
+
+    def active(self) -> list[Indicator]:
+        """Return the indicators in use, in display order."""
+        return [indicator for indicator in self.all if indicator.active]

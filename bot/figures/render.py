@@ -10,10 +10,10 @@ from babel.dates import format_date
 
 from bot.figures.model import MEASURES, Indicator
 from bot.figures.numbers import Number
-from bot.figures.periods import Period, from_day_key
 from bot.figures.resolve import Exclusion, TreeNode
-from bot.figures.service import Breakdown, FiguresAnswer, Line, Problem
-from bot.i18n import N_, Html, Language, Translator, translator
+from bot.figures.results import Breakdown, FiguresAnswer, Line
+from bot.kernel.i18n import N_, Html, Language, Translator, translator
+from bot.kernel.periods import Period, from_day_key
 
 _BABEL_LOCALES: Final = {"vi": "vi_VN", "en": "en_US"}
 MAX_LISTED_MISSING: Final = 15
@@ -99,11 +99,6 @@ def measure_text(t: Translator, indicator: Indicator) -> str:
 def unit_text(t: Translator, node: TreeNode) -> str:
     """Return a unit's name and code."""
     return t.label("figures.unit_with_code", name=node.name(t.language), code=node.code)
-
-
-def problem_text(t: Translator, problem: Problem) -> str:
-    """Return the HTML sentence for a refused input."""
-    return t(problem.key, **dict(problem.values))
 
 
 def _lowered(text: str) -> str:

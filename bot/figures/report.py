@@ -20,12 +20,12 @@ from typing import Any, Final
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.figures.numbers import Number
-from bot.figures.periods import Period
 from bot.figures.render import measure_text, number, percent, period_text, unit_text
 from bot.figures.repository import RawRecord
-from bot.figures.service import Breakdown, FiguresAnswer, Line
+from bot.figures.results import Breakdown, FiguresAnswer, Line
 from bot.figures.xlsx import Sheet, Workbook
-from bot.i18n import N_, Translator
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.periods import Period
 
 MAX_CHART_PANELS: Final = 8
 # Past this the raw sheet stops with a note; the CLI exports everything. Each 10,000 rows cost
@@ -217,6 +217,21 @@ def _panel(
     image.paste(rotated, (left + 4, int((plot_top + plot_bottom - rotated.height) / 2)))
     if not values:
         return
+    _bars(draw, t, (plot_left, plot_right, plot_bottom), scale, labels, values, colors)
+
+
+def _bars(
+    draw: ImageDraw.ImageDraw,
+    t: Translator,
+    plot: tuple[float, float, float],
+    scale: float,
+    labels: list[str],
+    values: list[float],
+    colors: list[str],
+) -> None:
+    """Draw the bars from the axis at `plot` (left, right, bottom), with values and labels."""
+    plot_left, plot_right, plot_bottom = plot
+    small = _font(10)
     slot = (plot_right - plot_left) / len(values)
     bar_width = slot * 0.7
     for index, (label, value, color) in enumerate(zip(labels, values, colors, strict=True)):
@@ -322,6 +337,19 @@ def summary_sheets(
     """Write the totals, by unit and by year sheets; start the raw sheet and return it."""
     lines = [line for line in answer.lines if line.outcome.has_data]
 
+    _totals_sheet(book, t, answer, lines, generated_at)
+    keys = [line.indicator.key for line in lines]
+    headers = [line.indicator.name(t.language) for line in lines]
+
+    _units_sheet(book, t, answer, by_child, keys, headers)
+    _years_sheet(book, t, by_year, keys, headers)
+    return _raw_sheet(book, t)
+
+
+def _totals_sheet(
+    book: Workbook, t: Translator, answer: FiguresAnswer, lines: list[Line], generated_at: datetime
+) -> None:
+    """Write the totals sheet: what was asked, then one row per indicator with data."""
     totals = book.sheet(t.label("figures.xlsx.sheet_totals"))
     totals.append([t.label("figures.xlsx.title")], bold=True)
     totals.append([t.label("figures.xlsx.unit"), unit_text(t, answer.root)])
@@ -362,9 +390,16 @@ def summary_sheets(
             [t.label("figures.xlsx.missing"), ", ".join(unit_text(t, n) for n in answer.missing)],
         )
 
-    keys = [line.indicator.key for line in lines]
-    headers = [line.indicator.name(t.language) for line in lines]
 
+def _units_sheet(
+    book: Workbook,
+    t: Translator,
+    answer: FiguresAnswer,
+    by_child: Breakdown,
+    keys: list[str],
+    headers: list[str],
+) -> None:
+    """Write the by-unit sheet: the unit's own records, then each child unit."""
     by_unit = book.sheet(t.label("figures.xlsx.sheet_units"))
     by_unit.append(
         [t.label("figures.xlsx.col_unit_code"), t.label("figures.xlsx.col_unit"), *headers],
@@ -382,6 +417,11 @@ def summary_sheets(
         )
         by_unit.append([label, name, *values])
 
+
+def _years_sheet(
+    book: Workbook, t: Translator, by_year: Breakdown, keys: list[str], headers: list[str]
+) -> None:
+    """Write the by-year sheet, with the difference no single year holds."""
     by_years = book.sheet(t.label("figures.xlsx.sheet_years"))
     by_years.append([t.label("figures.xlsx.col_year"), *headers], bold=True)
     for label, row in by_year.rows:
@@ -397,6 +437,9 @@ def summary_sheets(
             ],
         )
 
+
+def _raw_sheet(book: Workbook, t: Translator) -> Sheet:
+    """Start the records sheet with its header row, and return it."""
     raw = book.sheet(t.label("figures.xlsx.sheet_records"))
     raw.append(
         [

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from bot.db import Database
 from bot.figures.model import Indicator, Kind
 from bot.figures.numbers import Number
-from bot.figures.periods import Period
 from bot.figures.resolve import SeriesAggregate, Span, StockValue, Subtree, TreeNode
+from bot.kernel.periods import Period
 
 _INDICATOR_COLUMNS = (
     "id, key, name_vi, name_en, measure, kind, part_of, integer_only, main, sort_order, "
@@ -60,6 +60,113 @@ async def fetch_first(db: Database, sql: str, params: Sequence[Any] = ()) -> sql
     """Return the first row of a query (one hand-off, see `fetch_rows`), or None."""
     rows = await fetch_rows(db, sql, params)
     return rows[0] if rows else None
+
+
+def _year_edges(period: Period) -> tuple[int, int, list[tuple[int, int]]]:
+    """Return the period's whole years (first, last) and its partial years as day-key spans."""
+    start, end = period.start_key, period.end_key
+    first_year, last_year = period.start.year, period.end.year
+    full_first = first_year if start % 10000 == 101 else first_year + 1
+    full_last = last_year if end % 10000 == 1231 else last_year - 1
+    edges: list[tuple[int, int]] = []
+    if full_first > full_last:
+        edges.append((start, last_year * 10000 + 1231))
+    else:
+        if full_first != first_year:
+            edges.append((start, first_year * 10000 + 1231))
+        if full_last != last_year:
+            edges.append((last_year * 10000 + 101, last_year * 10000 + 1231))
+    return full_first, full_last, edges
+
+
+def _parts(edges: list[tuple[int, int]], start: int, end: int) -> tuple[list[str], list[object]]:
+    """Return `aggregate`'s `parts` selects and their parameters: the edges and multi-year records.
+
+    Each row says whether its record lies inside the period (summed) or only straddles it.
+    """
+    inside = "f.start_day >= ? AND f.end_day <= ?"
+    columns = f"""
+        f.indicator_id, f.unit_id,
+        CASE WHEN {inside} THEN f.value ELSE 0 END AS in_sum,
+        ({inside}) AS in_count,
+        NOT ({inside}) AS out_count,
+        CASE WHEN {inside} THEN 0 ELSE f.value END AS out_sum,
+        CASE WHEN {inside} THEN NULL ELSE f.start_day END AS out_first,
+        CASE WHEN {inside} THEN NULL ELSE f.end_day END AS out_last
+    """
+    column_params = [start, end] * 6
+    parts: list[str] = []
+    params: list[object] = []
+    for low, high in edges:
+        # Single-year records of a partial year at the period's edge. A record that
+        # starts by the period's end ends by end + max_span: no need to scan further.
+        parts.append(
+            f"""
+            SELECT {columns}
+            FROM figure_series AS s
+            JOIN figures AS f INDEXED BY figures_current
+              ON f.indicator_id = s.indicator_id AND f.unit_id = s.unit_id
+            WHERE s.indicator_id IN (SELECT id FROM wanted_indicators)
+              AND s.unit_id IN (SELECT id FROM wanted_units)
+              AND f.superseded_at IS NULL
+              AND f.end_day >= ? AND f.end_day <= min(?, ? + s.max_span)
+              AND f.start_day <= ? AND f.start_day / 10000 = f.end_day / 10000
+            """
+        )
+        params.extend([*column_params, low, high, end, end])
+    parts.append(
+        f"""
+        SELECT {columns}
+        FROM figures AS f INDEXED BY figures_multi_year
+        WHERE f.superseded_at IS NULL AND f.start_day / 10000 <> f.end_day / 10000
+          AND f.indicator_id IN (SELECT id FROM wanted_indicators)
+          AND f.unit_id IN (SELECT id FROM wanted_units)
+          AND f.end_day >= ? AND f.start_day <= ?
+        """
+    )
+    params.extend([*column_params, start, end])
+    return parts, params
+
+
+def _folded(
+    rows: Iterable[sqlite3.Row],
+) -> tuple[list[tuple[int, SeriesAggregate]], set[tuple[int, int]]]:
+    """Fold `aggregate`'s rows into one sum per series, and the overlapping series apart."""
+    sums: dict[tuple[int, int], list[Any]] = {}
+    flagged: set[tuple[int, int]] = set()
+    for kind, indicator_id, unit_id, *values in rows:
+        key = (indicator_id, unit_id)
+        if kind == "f":
+            flagged.add(key)
+            continue
+        found = sums.get(key)
+        if found is None:
+            sums[key] = values
+            continue
+        found[0] = (found[0] or 0) + (values[0] or 0)
+        found[1] = (found[1] or 0) + (values[1] or 0)
+        found[2] = (found[2] or 0) + (values[2] or 0)
+        found[3] = (found[3] or 0) + (values[3] or 0)
+        if kind == "p":
+            found[4], found[5] = values[4], values[5]
+    # Positional access and plain tuples: this runs for every series of a province.
+    result = [
+        (
+            indicator_id,
+            SeriesAggregate(
+                unit_id,
+                values[0] or 0,
+                values[1] or 0,
+                values[2] or 0,
+                values[3] or 0,
+                values[4],
+                values[5],
+            ),
+        )
+        for (indicator_id, unit_id), values in sums.items()
+        if values[1] or values[2]
+    ]
+    return result, flagged
 
 
 # Rows fetched from the database thread at once when records are streamed.
@@ -309,58 +416,9 @@ class FiguresRepository:
         """
         indicators, units = _ids(indicator_ids), _ids(unit_ids)
         start, end = period.start_key, period.end_key
-        first_year, last_year = period.start.year, period.end.year
-        full_first = first_year if start % 10000 == 101 else first_year + 1
-        full_last = last_year if end % 10000 == 1231 else last_year - 1
-        edges: list[tuple[int, int]] = []
-        if full_first > full_last:
-            edges.append((start, last_year * 10000 + 1231))
-        else:
-            if full_first != first_year:
-                edges.append((start, first_year * 10000 + 1231))
-            if full_last != last_year:
-                edges.append((last_year * 10000 + 101, last_year * 10000 + 1231))
-        inside = "f.start_day >= ? AND f.end_day <= ?"
-        columns = f"""
-            f.indicator_id, f.unit_id,
-            CASE WHEN {inside} THEN f.value ELSE 0 END AS in_sum,
-            ({inside}) AS in_count,
-            NOT ({inside}) AS out_count,
-            CASE WHEN {inside} THEN 0 ELSE f.value END AS out_sum,
-            CASE WHEN {inside} THEN NULL ELSE f.start_day END AS out_first,
-            CASE WHEN {inside} THEN NULL ELSE f.end_day END AS out_last
-        """
-        column_params = [start, end] * 6
-        parts: list[str] = []
-        params: list[object] = [indicators, units]
-        for low, high in edges:
-            # Single-year records of a partial year at the period's edge. A record that
-            # starts by the period's end ends by end + max_span: no need to scan further.
-            parts.append(
-                f"""
-                SELECT {columns}
-                FROM figure_series AS s
-                JOIN figures AS f INDEXED BY figures_current
-                  ON f.indicator_id = s.indicator_id AND f.unit_id = s.unit_id
-                WHERE s.indicator_id IN (SELECT id FROM wanted_indicators)
-                  AND s.unit_id IN (SELECT id FROM wanted_units)
-                  AND f.superseded_at IS NULL
-                  AND f.end_day >= ? AND f.end_day <= min(?, ? + s.max_span)
-                  AND f.start_day <= ? AND f.start_day / 10000 = f.end_day / 10000
-                """
-            )
-            params.extend([*column_params, low, high, end, end])
-        parts.append(
-            f"""
-            SELECT {columns}
-            FROM figures AS f INDEXED BY figures_multi_year
-            WHERE f.superseded_at IS NULL AND f.start_day / 10000 <> f.end_day / 10000
-              AND f.indicator_id IN (SELECT id FROM wanted_indicators)
-              AND f.unit_id IN (SELECT id FROM wanted_units)
-              AND f.end_day >= ? AND f.start_day <= ?
-            """
-        )
-        params.extend([*column_params, start, end])
+        full_first, full_last, edges = _year_edges(period)
+        parts, part_params = _parts(edges, start, end)
+        params: list[object] = [indicators, units, *part_params]
         # One statement, one hand-off: the edges and multi-year records ('p'), the whole
         # years' sums ('y') and the series whose records overlap ('f').
         selects = [
@@ -401,41 +459,7 @@ class FiguresRepository:
             """,
             params,
         )
-        sums: dict[tuple[int, int], list[Any]] = {}
-        flagged: set[tuple[int, int]] = set()
-        for kind, indicator_id, unit_id, *values in rows:
-            key = (indicator_id, unit_id)
-            if kind == "f":
-                flagged.add(key)
-                continue
-            found = sums.get(key)
-            if found is None:
-                sums[key] = values
-                continue
-            found[0] = (found[0] or 0) + (values[0] or 0)
-            found[1] = (found[1] or 0) + (values[1] or 0)
-            found[2] = (found[2] or 0) + (values[2] or 0)
-            found[3] = (found[3] or 0) + (values[3] or 0)
-            if kind == "p":
-                found[4], found[5] = values[4], values[5]
-        # Positional access and plain tuples: this runs for every series of a province.
-        result = [
-            (
-                indicator_id,
-                SeriesAggregate(
-                    unit_id,
-                    values[0] or 0,
-                    values[1] or 0,
-                    values[2] or 0,
-                    values[3] or 0,
-                    values[4],
-                    values[5],
-                ),
-            )
-            for (indicator_id, unit_id), values in sums.items()
-            if values[1] or values[2]
-        ]
-        return result, flagged
+        return _folded(rows)
 
     async def spans(
         self, indicator_id: int, unit_ids: Iterable[int], period: Period

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from bot.figures.numbers import Number
-from bot.i18n import Language
+from bot.kernel.i18n import Language
 
 OverlapReason = Literal["ancestor", "self", "partial"]
 

@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Final
 
-from bot.clock import Clock
 from bot.db import Database
-from bot.figures.model import DECIMAL_MEASURES, KEY_PATTERN, MEASURES, Indicator, Kind, NewFigure
+from bot.figures.model import (
+    DECIMAL_MEASURES,
+    KEY_PATTERN,
+    MEASURES,
+    Catalog,
+    Indicator,
+    Kind,
+    NewFigure,
+)
 from bot.figures.numbers import Number, NumberError, checked_number, parse_number
-from bot.figures.periods import Period, PeriodError, parse_period
+from bot.figures.problems import Problem, RowProblem, number_problem, period_problem
 from bot.figures.repository import (
-    CurrentRecord,
     FiguresRepository,
     FigureWrite,
     RawRecord,
@@ -27,45 +33,32 @@ from bot.figures.resolve import (
     SeriesAggregate,
     StockValue,
     Subtree,
-    TreeNode,
     complex_units,
     missing_units,
     resolve_flow,
     resolve_stock,
 )
-from bot.i18n import N_
+from bot.figures.results import (
+    Breakdown,
+    FiguresAnswer,
+    ImportResult,
+    ImportRow,
+    Line,
+    RecordResult,
+    RecordStatus,
+)
+from bot.figures.tips_stats import TipsStats
+from bot.kernel.clock import Clock
+from bot.kernel.i18n import N_
+from bot.kernel.periods import Period, PeriodError, parse_period
+from bot.tips.stats_repository import TipsStatsRepository
 from bot.units import Unit, UnitsRepository
 
 log = logging.getLogger(__name__)
 
-Field = Literal["indicator", "unit", "period", "value", "reason", "file"]
-
 MAX_REASON_LENGTH: Final = 500
-
-PERIOD_PROBLEMS: Final[dict[str, str]] = {
-    "format": N_("figures.period_error.format"),
-    "order": N_("figures.period_error.order"),
-    "year": N_("figures.period_error.year"),
-    "day": N_("figures.period_error.day"),
-    "long": N_("figures.period_error.long"),
-}
-NUMBER_PROBLEMS: Final[dict[str, str]] = {
-    "empty": N_("figures.value_error.empty"),
-    "format": N_("figures.value_error.format"),
-    "negative": N_("figures.value_error.negative"),
-    "too_large": N_("figures.value_error.too_large"),
-    "not_integer": N_("figures.value_error.not_integer"),
-    "long": N_("figures.value_error.long"),
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why one input was refused: the field, a catalog key and the values it formats."""
-
-    where: Field
-    key: str
-    values: Mapping[str, str] = field(default_factory=dict)
+# An import's checked rows, keyed by what each records: (line, figure, reason).
+CheckedRows = dict[tuple[int, int, int, int], tuple[int, NewFigure, str | None]]
 
 
 @dataclass(frozen=True)
@@ -82,142 +75,6 @@ class Scope:
         return cls(None, None)
 
 
-class Catalog:
-    """The indicators, indexed by id and key."""
-
-    def __init__(self, indicators: Sequence[Indicator]) -> None:
-        self.all = list(indicators)
-        self.by_id = {indicator.id: indicator for indicator in indicators}
-        self.by_key = {indicator.key: indicator for indicator in indicators}
-        self._parts: dict[int, list[Indicator]] = {}
-        for indicator in self.all:
-            if indicator.part_of is not None:
-                self._parts.setdefault(indicator.part_of, []).append(indicator)
-
-    def find(self, text: str) -> Indicator | None:
-        """Return the indicator whose key is `text` (case and spaces ignored)."""
-        return self.by_key.get(text.strip().lower())
-
-    def parts_of(self, base_id: int) -> list[Indicator]:
-        """Return the cohort parts of an indicator."""
-        return list(self._parts.get(base_id, ()))
-
-    def active(self) -> list[Indicator]:
-        """Return the indicators in use, in display order."""
-        return [indicator for indicator in self.all if indicator.active]
-
-
-def period_problem(error: PeriodError) -> Problem:
-    """Return the problem for a period that did not parse."""
-    return Problem("period", PERIOD_PROBLEMS[error.reason])
-
-
-def number_problem(error: NumberError) -> Problem:
-    """Return the problem for a value that did not parse."""
-    return Problem("value", NUMBER_PROBLEMS[error.problem])
-
-
-# ---------------------------------------------------------------- results
-
-
-RecordStatus = Literal["created", "unchanged", "needs_reason", "corrected"]
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """What recording one figure did."""
-
-    status: RecordStatus
-    figure: NewFigure
-    previous: CurrentRecord | None = None
-    record_id: int | None = None
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """A bad row of an import: its line, its column and why."""
-
-    line: int
-    column: str
-    problem: Problem
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    """One data row of an import file, its cells as read (text or typed spreadsheet values)."""
-
-    line: int
-    indicator: object
-    unit: object
-    period: object
-    value: object
-    reason: object = None
-    # The column names as the file spelled them, for error messages.
-    columns: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """An import's outcome: bad rows (nothing written) or what was written."""
-
-    problems: list[RowProblem] = field(default_factory=list)
-    created: int = 0
-    corrected: int = 0
-    unchanged: int = 0
-    rows: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """Say whether the import was written."""
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class Line:
-    """One indicator's counted figure in an answer."""
-
-    indicator: Indicator
-    outcome: Outcome
-    base: Indicator | None = None
-    ratio: float | None = None
-
-
-@dataclass
-class FiguresAnswer:
-    """The figures of a unit's subtree over a period."""
-
-    tree: Subtree
-    period: Period
-    lines: list[Line]
-    missing: list[TreeNode]
-    reported_units: set[int]
-
-    @property
-    def root(self) -> TreeNode:
-        """Return the queried unit."""
-        return self.tree.root
-
-    def line(self, key: str) -> Line | None:
-        """Return the line of an indicator by key."""
-        return next((line for line in self.lines if line.indicator.key == key), None)
-
-    def value(self, key: str) -> Number | None:
-        """Return the counted total of an indicator, or None when nothing counted."""
-        line = self.line(key)
-        return line.outcome.total if line is not None and line.outcome.has_data else None
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """An answer split into rows (child units or years), with what no row can hold."""
-
-    rows: list[tuple[str, FiguresAnswer]]
-    # Flows: the period's total minus the rows' sum, when they differ. Positive: records that
-    # span several years (a decade total cannot be split by year). Negative: the period's total
-    # comes from a higher unit or a longer record that overrides the yearly ones.
-    unattributed: dict[str, Number]
-
-
 # ---------------------------------------------------------------- the service
 
 
@@ -227,6 +84,8 @@ class FiguresService:
     def __init__(self, db: Database, units: UnitsRepository, clock: Clock) -> None:
         self.repo = FiguresRepository(db)
         self.units = units
+        # /stats and /export: the tip-derived figures, over the tips feature's own statements.
+        self.tips = TipsStats(TipsStatsRepository(db), units)
         self.clock = clock
         self._catalog: Catalog | None = None
 
@@ -295,6 +154,28 @@ class FiguresService:
         if not code.strip() or len(code) > 64:
             return None
         return await self.units.by_code(code)
+
+    async def unit_by_id(self, unit_id: int) -> Unit | None:
+        """Return the unit with this id, or None."""
+        return await self.units.by_id(unit_id)
+
+    async def unit_choices(self, unit_id: int | None) -> list[Unit]:
+        """Return the units /record offers: the person's own (or each top unit) and below it."""
+        choices: list[Unit] = []
+        if unit_id is not None:
+            own = await self.units.by_id(unit_id)
+            if own is not None:
+                choices.append(own)
+                choices.extend([u for u in await self.units.children(own.id) if u.active][:11])
+        else:
+            for root in await self.root_units():
+                choices.append(root)
+                choices.extend([u for u in await self.units.children(root.id) if u.active][:11])
+        return choices
+
+    async def subtree(self, unit_id: int) -> Subtree | None:
+        """Return a unit and every unit below it, or None when there is no such unit."""
+        return await self.repo.subtree(unit_id)
 
     async def in_scope(self, scope: Scope, unit_id: int) -> bool:
         """Say whether a unit lies inside a person's scope."""
@@ -494,44 +375,7 @@ class FiguresService:
         today: date,
     ) -> ImportResult:
         """Validate every row; write all of them in one transaction, or none with the reasons."""
-        problems: list[RowProblem] = []
-        figures: dict[tuple[int, int, int, int], tuple[int, NewFigure, str | None]] = {}
-        for row in rows:
-            prepared = await self.prepare(
-                indicator=_text(row.indicator),
-                value=row.value,
-                unit=_text(row.unit),
-                period=row.period,
-                scope=scope,
-                today=today,
-            )
-            if isinstance(prepared, list):
-                problems.extend(
-                    RowProblem(row.line, row.columns.get(problem.where, problem.where), problem)
-                    for problem in prepared
-                )
-                continue
-            key = prepared.key()
-            if key in figures:
-                problems.append(
-                    RowProblem(
-                        row.line,
-                        row.columns.get("period", "period"),
-                        Problem(
-                            "period",
-                            N_("figures.import.duplicate"),
-                            {"line": str(figures[key][0])},
-                        ),
-                    )
-                )
-                continue
-            reason = _text(row.reason).strip() or None
-            figures[key] = (row.line, prepared, reason)
-        pending = {key: figure for key, (_line, figure, _reason) in figures.items()}
-        for line, figure, _reason in figures.values():
-            cohort = await self.cohort_problem(figure, pending)
-            if cohort is not None:
-                problems.append(RowProblem(line, "value", cohort))
+        figures, problems = await self._checked_rows(rows, scope=scope, today=today)
         if problems:
             return ImportResult(problems=sorted(problems, key=lambda p: p.line), rows=len(rows))
         writes: list[FigureWrite] = []
@@ -572,6 +416,53 @@ class FiguresService:
             unchanged=unchanged,
             rows=len(rows),
         )
+
+    async def _checked_rows(
+        self, rows: Sequence[ImportRow], *, scope: Scope, today: date
+    ) -> tuple[CheckedRows, list[RowProblem]]:
+        """Check every row alone, then the cohorts together; return the figures and problems.
+
+        The figures are keyed by what they record, each with its line and its reason.
+        """
+        problems: list[RowProblem] = []
+        figures: CheckedRows = {}
+        for row in rows:
+            prepared = await self.prepare(
+                indicator=_text(row.indicator),
+                value=row.value,
+                unit=_text(row.unit),
+                period=row.period,
+                scope=scope,
+                today=today,
+            )
+            if isinstance(prepared, list):
+                problems.extend(
+                    RowProblem(row.line, row.columns.get(problem.where, problem.where), problem)
+                    for problem in prepared
+                )
+                continue
+            key = prepared.key()
+            if key in figures:
+                problems.append(
+                    RowProblem(
+                        row.line,
+                        row.columns.get("period", "period"),
+                        Problem(
+                            "period",
+                            N_("figures.import.duplicate"),
+                            {"line": str(figures[key][0])},
+                        ),
+                    )
+                )
+                continue
+            reason = _text(row.reason).strip() or None
+            figures[key] = (row.line, prepared, reason)
+        pending = {key: figure for key, (_line, figure, _reason) in figures.items()}
+        for line, figure, _reason in figures.values():
+            cohort = await self.cohort_problem(figure, pending)
+            if cohort is not None:
+                problems.append(RowProblem(line, "value", cohort))
+        return figures, problems
 
     # ------------------------------------------------------------ queries
 

@@ -1,45 +1,27 @@
-"""Tip-derived figures (/stats) and the tips export (/export), live from the `tips` table.
+"""Tip-derived figures (/stats) and the tips export (/export), live from the tips.
 
-The tips feature owns that table; this module only reads it, checks at query time that it
-exists, and never reads a column that could identify a tipster or tell what they reported:
-the export's columns are a fixed allow-list.
+The tips feature owns the tips tables and every statement on them
+(`bot.tips.stats_repository`); this module adds their answers up: from the year and month
+sums (m0008) where the time zone lets them answer, else tip by tip. The export's columns are
+the repository's fixed allow-list, never a column that could identify a tipster.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import statistics
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import IO, Final, Literal
+from typing import IO, Any, Final, Literal
 
-from bot.db import Database
-from bot.figures.periods import Period
-from bot.figures.repository import fetch_rows
+from bot.kernel.periods import Period
+from bot.tips.stats_repository import EXPORT_COLUMNS, TipsStatsRepository
+from bot.units import UnitsRepository
 
-# Columns an export may hold: codes, categories, statuses, units and times. Never the story,
-# the place, the reporter's pseudonym or any sealed value.
-EXPORT_COLUMNS: Final[tuple[str, ...]] = (
-    "code",
-    "category",
-    "legal_type",
-    "status",
-    "unit_code",
-    "received_at",
-    "first_action_at",
-    "decision_deadline",
-)
-# Names a "tip of value" flag may have in the tips table (the tips feature decides).
-_VALUE_FLAG_COLUMNS: Final = ("of_value", "valuable", "is_valuable")
 ExportFormat = Literal["csv", "xlsx"]
-
-
-class NoTipsTableError(Exception):
-    """The tips feature has not created its table in this database yet."""
 
 
 @dataclass
@@ -49,7 +31,7 @@ class TipStats:
     received: int = 0
     by_category: list[tuple[str, str, str, int]] = field(default_factory=list)
     by_status: list[tuple[str, int]] = field(default_factory=list)
-    of_value: int | None = None
+    of_value: int = 0
     acted: int = 0
     median_hours: float | None = None
     unassigned: int | None = None
@@ -75,7 +57,6 @@ def _parse(stamp: str) -> datetime:
 SUMMARY_OFFSET: Final = timedelta(hours=7)
 # Their unit key of the sums over every tip.
 ALL_UNITS: Final = -1
-_SUMMARY_TABLES: Final = frozenset({"tip_counts", "tip_delays", "tip_delay_buckets"})
 _STAMP: Final = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -159,68 +140,27 @@ def histogram_median(counts: dict[int, int], lows: Sequence[int]) -> float | Non
     return sum(values) / len(values) / 3600
 
 
-class TipsStatsRepository:
-    """Read-only SQL over the tips table and the sums kept beside it."""
+class TipsStats:
+    """/stats and /export over the tips: from the sums where they answer, else tip by tip."""
 
-    # The delay buckets' lower bounds; static data of a migration, read once per process.
-    _bucket_lows: tuple[int, ...] | None = None
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def _schema(self) -> dict[str, set[str]]:
-        """Return the columns of the tables /stats reads, in one round trip."""
-        rows = await fetch_rows(
-            self._db,
-            """
-            SELECT m.name, p.name FROM sqlite_schema AS m, pragma_table_info(m.name) AS p
-            WHERE m.type = 'table'
-              AND m.name IN ('tips', 'tip_categories', 'tip_counts', 'tip_delays',
-                             'tip_delay_buckets')
-            """,
-        )
-        tables: dict[str, set[str]] = {}
-        for table, column in rows:
-            tables.setdefault(str(table), set()).add(str(column))
-        return tables
-
-    async def _columns(self, table: str) -> set[str]:
-        rows = await fetch_rows(self._db, "SELECT name FROM pragma_table_info(?)", (table,))
-        return {str(row["name"]) for row in rows}
-
-    async def _require_tips(self) -> set[str]:
-        columns = await self._columns("tips")
-        if not {"received_at", "unit_id", "status", "category"} <= columns:
-            raise NoTipsTableError
-        return columns
+    def __init__(self, repo: TipsStatsRepository, units: UnitsRepository) -> None:
+        self.repo = repo
+        self._units = units
 
     async def stats(
         self, unit_ids: Sequence[int], period: Period, zone: tzinfo, *, whole_tree: bool
     ) -> TipStats:
         """Count the tips received in the period by units in `unit_ids`."""
-        tables = await self._schema()
-        columns = tables.get("tips", set())
-        if not {"received_at", "unit_id", "status", "category"} <= columns:
-            raise NoTipsTableError
         parts = split_period(period)
-        if tables.keys() >= _SUMMARY_TABLES and _summary_calendar(parts, zone):
+        if _summary_calendar(parts, zone):
             return await self._from_sums(unit_ids, parts, zone, whole_tree=whole_tree)
-        return await self._from_tips(columns, tables, unit_ids, period, zone, whole_tree)
+        return await self.from_tips(unit_ids, period, zone, whole_tree=whole_tree)
 
     # ------------------------------------------------------------ from the sums
 
-    async def _lows(self) -> tuple[int, ...]:
-        if TipsStatsRepository._bucket_lows is None:
-            rows = await fetch_rows(
-                self._db, "SELECT bucket, low_seconds FROM tip_delay_buckets ORDER BY bucket"
-            )
-            TipsStatsRepository._bucket_lows = tuple(int(row[1]) for row in rows)
-        return TipsStatsRepository._bucket_lows
-
     async def _everything(self, unit_ids: Sequence[int]) -> bool:
         """Say whether the units are every unit there is (one province, asked as a whole)."""
-        total = await fetch_rows(self._db, "SELECT count(*) FROM units")
-        return int(total[0][0]) == len(set(unit_ids))
+        return await self._units.count() == len(set(unit_ids))
 
     async def _from_sums(
         self, unit_ids: Sequence[int], parts: PeriodParts, zone: tzinfo, *, whole_tree: bool
@@ -232,67 +172,15 @@ class TipsStatsRepository:
             await self._add_sums(counts, delays, unit_ids, parts.keys, whole_tree=whole_tree)
         for first, last in parts.edges:
             start, end = _day_bounds(first, last, zone)
-            # The few tips of a partial month, over the covering index tips_for_stats.
-            rows = await fetch_rows(
-                self._db,
-                """
-                SELECT unit_id IS NULL, category, status, of_value,
-                       (SELECT bucket FROM tip_delay_buckets
-                        WHERE low_seconds <= max(0, CAST(round(
-                            (julianday(first_action_at) - julianday(received_at)) * 86400)
-                            AS INTEGER))
-                        ORDER BY low_seconds DESC LIMIT 1),
-                       count(*)
-                FROM tips
-                WHERE (unit_id IN (SELECT value FROM json_each(?))
-                       OR (? AND unit_id IS NULL))
-                  AND received_at >= ? AND received_at < ?
-                GROUP BY 1, 2, 3, 4, 5
-                """,
-                (_json(unit_ids), 1 if whole_tree else 0, start, end),
-            )
-            for unassigned, category, status, of_value, bucket, count in rows:
-                n = int(count)
-                for dimension, value in (("category", category), ("status", status)):
-                    key = (bool(unassigned), dimension, str(value))
-                    counts[key] = counts.get(key, 0) + n
-                if of_value == 1:
-                    key = (bool(unassigned), "of_value", "1")
-                    counts[key] = counts.get(key, 0) + n
-                if bucket is not None and not unassigned:
-                    delays[int(bucket)] = delays.get(int(bucket), 0) + n
-        stats = TipStats()
-        labels = {
-            str(row[0]): (str(row[1]), str(row[2]))
-            for row in await fetch_rows(
-                self._db, "SELECT code, label_vi, label_en FROM tip_categories"
-            )
-        }
-        by_category: list[tuple[str, str, str, int]] = []
-        by_status: list[tuple[str, int]] = []
-        for (unassigned, dimension, value), count in counts.items():
-            if unassigned or count <= 0:
-                continue
-            if dimension == "category":
-                label_vi, label_en = labels.get(value, (value, value))
-                by_category.append((value, label_vi, label_en, count))
-            elif dimension == "status":
-                by_status.append((value, count))
-        by_category.sort(key=lambda item: (-item[3], item[0]))
-        by_status.sort(key=lambda item: (-item[1], item[0]))
-        stats.by_category = by_category
-        stats.by_status = by_status
-        stats.received = sum(item[3] for item in by_category)
-        stats.of_value = counts.get((False, "of_value", "1"), 0)
-        stats.acted = sum(count for count in delays.values() if count > 0)
-        stats.median_hours = histogram_median(delays, await self._lows())
-        if whole_tree:
-            stats.unassigned = sum(
-                count
-                for (unassigned, dimension, _value), count in counts.items()
-                if unassigned and dimension == "category"
-            )
-        return stats
+            rows = await self.repo.partial_month(unit_ids, start, end, whole_tree=whole_tree)
+            _add_partial_month(counts, delays, rows)
+        return _summed(
+            counts,
+            delays,
+            await self.repo.category_labels(),
+            await self.repo.bucket_lows(),
+            whole_tree=whole_tree,
+        )
 
     async def _add_sums(
         self,
@@ -311,16 +199,7 @@ class TipsStatsRepository:
         """
         everything = whole_tree and await self._everything(unit_ids)
         unit_keys = [ALL_UNITS, 0] if everything else [*unit_ids, 0] if whole_tree else unit_ids
-        periods = _json(keys)
-        rows = await fetch_rows(
-            self._db,
-            """
-            SELECT unit_id, dimension, value, tips FROM tip_counts
-            WHERE unit_id IN (SELECT value FROM json_each(?))
-              AND period IN (SELECT value FROM json_each(?))
-            """,
-            (_json(unit_keys), periods),
-        )
+        rows = await self.repo.counts(unit_keys, keys)
         for unit_id, dimension, value, tips in rows:
             if unit_id == ALL_UNITS:
                 key = (False, dimension, value)
@@ -333,102 +212,31 @@ class TipsStatsRepository:
                 # The all-units rows count the no-unit tips too.
                 outside = (False, dimension, value)
                 counts[outside] = counts.get(outside, 0) - tips
-        rows = await fetch_rows(
-            self._db,
-            """
-            SELECT unit_id, bucket, tips FROM tip_delays
-            WHERE unit_id IN (SELECT value FROM json_each(?))
-              AND period IN (SELECT value FROM json_each(?))
-            """,
-            (_json([ALL_UNITS, 0] if everything else unit_ids), periods),
-        )
+        rows = await self.repo.delays([ALL_UNITS, 0] if everything else unit_ids, keys)
         for unit_id, bucket, tips in rows:
             delays[bucket] = delays.get(bucket, 0) + (-tips if unit_id == 0 else tips)
 
     # ------------------------------------------------------------ from the tips themselves
 
-    async def _from_tips(
-        self,
-        columns: set[str],
-        tables: dict[str, set[str]],
-        unit_ids: Sequence[int],
-        period: Period,
-        zone: tzinfo,
-        whole_tree: bool,
+    async def from_tips(
+        self, unit_ids: Sequence[int], period: Period, zone: tzinfo, *, whole_tree: bool
     ) -> TipStats:
-        """Count the tips one by one (a time zone other than UTC+7, or no sums yet)."""
+        """Count the tips one by one (a time zone other than UTC+7)."""
         start, end = utc_bounds(period, zone)
-        units = _json(unit_ids)
-        where = (
-            "received_at >= ? AND received_at < ? AND unit_id IN (SELECT value FROM json_each(?))"
-        )
-        params = (start, end, units)
+        repo = self.repo
         stats = TipStats()
-        stats.received = int(
-            await self._db.fetch_value(f"SELECT count(*) FROM tips WHERE {where}", params) or 0
-        )
-        has_labels = {"code", "label_vi", "label_en"} <= tables.get("tip_categories", set())
-        if has_labels:
-            rows = await fetch_rows(
-                self._db,
-                f"""
-                SELECT tips.category, coalesce(c.label_vi, tips.category) AS label_vi,
-                       coalesce(c.label_en, tips.category) AS label_en, count(*) AS n
-                FROM tips LEFT JOIN tip_categories AS c ON c.code = tips.category
-                WHERE {where} GROUP BY tips.category ORDER BY n DESC, tips.category
-                """,
-                params,
-            )
-        else:
-            rows = await fetch_rows(
-                self._db,
-                f"""
-                SELECT category, category AS label_vi, category AS label_en, count(*) AS n
-                FROM tips WHERE {where} GROUP BY category ORDER BY n DESC, category
-                """,
-                params,
-            )
-        stats.by_category = [
-            (str(row["category"]), str(row["label_vi"]), str(row["label_en"]), int(row["n"]))
-            for row in rows
+        stats.received = await repo.received(unit_ids, start, end)
+        stats.by_category = await repo.by_category(unit_ids, start, end)
+        stats.by_status = await repo.by_status(unit_ids, start, end)
+        stats.of_value = await repo.of_value(unit_ids, start, end)
+        hours = [
+            (_parse(acted) - _parse(received)).total_seconds() / 3600
+            for received, acted in await repo.first_actions(unit_ids, start, end)
         ]
-        rows = await fetch_rows(
-            self._db,
-            f"SELECT status, count(*) AS n FROM tips WHERE {where} "
-            "GROUP BY status ORDER BY n DESC, status",
-            params,
-        )
-        stats.by_status = [(str(row["status"]), int(row["n"])) for row in rows]
-        flag = next((name for name in _VALUE_FLAG_COLUMNS if name in columns), None)
-        if flag is not None:
-            # `flag` comes from the fixed allow-list above, never from input.
-            stats.of_value = int(
-                await self._db.fetch_value(
-                    f"SELECT count(*) FROM tips WHERE {where} AND {flag} = 1", params
-                )
-                or 0
-            )
-        if "first_action_at" in columns:
-            rows = await fetch_rows(
-                self._db,
-                f"SELECT received_at, first_action_at FROM tips "
-                f"WHERE {where} AND first_action_at IS NOT NULL",
-                params,
-            )
-            hours = [
-                (_parse(str(row[1])) - _parse(str(row[0]))).total_seconds() / 3600 for row in rows
-            ]
-            stats.acted = len(hours)
-            stats.median_hours = statistics.median(hours) if hours else None
+        stats.acted = len(hours)
+        stats.median_hours = statistics.median(hours) if hours else None
         if whole_tree:
-            stats.unassigned = int(
-                await self._db.fetch_value(
-                    "SELECT count(*) FROM tips WHERE received_at >= ? AND received_at < ? "
-                    "AND unit_id IS NULL",
-                    (start, end),
-                )
-                or 0
-            )
+            stats.unassigned = await repo.unassigned(start, end)
         return stats
 
     async def export(
@@ -444,22 +252,9 @@ class TipsStatsRepository:
 
         Rows stream from the cursor into a spooled file, so a large export never sits in a list.
         """
-        columns = await self._require_tips()
         start, end = utc_bounds(period, zone)
-        present = [name for name in EXPORT_COLUMNS if name == "unit_code" or name in columns]
-        selected = ", ".join(
-            "units.code AS unit_code" if name == "unit_code" else f"tips.{name}" for name in present
-        )
-        unit_filter = "tips.unit_id IN (SELECT value FROM json_each(?))"
-        if whole_tree:
-            unit_filter = f"({unit_filter} OR tips.unit_id IS NULL)"
-        sql = (
-            # `selected` holds names from EXPORT_COLUMNS that PRAGMA found, never input.
-            f"SELECT {selected} FROM tips LEFT JOIN units ON units.id = tips.unit_id "
-            f"WHERE tips.received_at >= ? AND tips.received_at < ? AND {unit_filter} "
-            "ORDER BY tips.received_at, tips.id"
-        )
-        params = (start, end, _json(unit_ids))
+        present = list(EXPORT_COLUMNS)
+        rows = self.repo.export_rows(unit_ids, start, end, whole_tree=whole_tree)
         # Handed to the caller open, who sends it and closes it.
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
         count = 0
@@ -467,7 +262,7 @@ class TipsStatsRepository:
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             writer = csv.writer(text)
             writer.writerow(present)
-            async with self._db.stream(sql, params) as cursor:
+            async with rows as cursor:
                 async for row in cursor:
                     writer.writerow(["" if value is None else value for value in row])
                     count += 1
@@ -479,7 +274,7 @@ class TipsStatsRepository:
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet("tips")
             sheet.append(present)
-            async with self._db.stream(sql, params) as cursor:
+            async with rows as cursor:
                 async for row in cursor:
                     sheet.append(list(row))
                     count += 1
@@ -488,5 +283,54 @@ class TipsStatsRepository:
         return spool, count
 
 
-def _json(values: Sequence[int]) -> str:
-    return json.dumps(sorted(set(values)))
+def _add_partial_month(
+    counts: dict[tuple[bool, str, str], int], delays: dict[int, int], rows: Sequence[Any]
+) -> None:
+    """Add the tips of a partial month, counted by the repository, to `counts` and `delays`."""
+    for unassigned, category, status, of_value, bucket, count in rows:
+        n = int(count)
+        for dimension, value in (("category", category), ("status", status)):
+            key = (bool(unassigned), dimension, str(value))
+            counts[key] = counts.get(key, 0) + n
+        if of_value == 1:
+            key = (bool(unassigned), "of_value", "1")
+            counts[key] = counts.get(key, 0) + n
+        if bucket is not None and not unassigned:
+            delays[int(bucket)] = delays.get(int(bucket), 0) + n
+
+
+def _summed(
+    counts: dict[tuple[bool, str, str], int],
+    delays: dict[int, int],
+    labels: dict[str, tuple[str, str]],
+    lows: Sequence[int],
+    *,
+    whole_tree: bool,
+) -> TipStats:
+    """Turn the added-up counts and delays into /stats' figures."""
+    stats = TipStats()
+    by_category: list[tuple[str, str, str, int]] = []
+    by_status: list[tuple[str, int]] = []
+    for (unassigned, dimension, value), count in counts.items():
+        if unassigned or count <= 0:
+            continue
+        if dimension == "category":
+            label_vi, label_en = labels.get(value, (value, value))
+            by_category.append((value, label_vi, label_en, count))
+        elif dimension == "status":
+            by_status.append((value, count))
+    by_category.sort(key=lambda item: (-item[3], item[0]))
+    by_status.sort(key=lambda item: (-item[1], item[0]))
+    stats.by_category = by_category
+    stats.by_status = by_status
+    stats.received = sum(item[3] for item in by_category)
+    stats.of_value = counts.get((False, "of_value", "1"), 0)
+    stats.acted = sum(count for count in delays.values() if count > 0)
+    stats.median_hours = histogram_median(delays, lows)
+    if whole_tree:
+        stats.unassigned = sum(
+            count
+            for (unassigned, dimension, _value), count in counts.items()
+            if unassigned and dimension == "category"
+        )
+    return stats

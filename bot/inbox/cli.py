@@ -6,9 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.config import Settings
 from bot.db import Database, migrate
 from bot.inbox.repository import InboxRepository
+from bot.kernel.config import Settings
 
 EXIT_OK = 0
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from telegram.ext import CallbackContext
+from bot.ptb.application import TipsApplication
+from bot.ptb.context import BotContext
 
-from bot.application import TipsApplication, services_of
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 log = logging.getLogger(__name__)
 
@@ -15,10 +18,10 @@ JOB_NAME = "inbox.prune"
 PRUNE_INTERVAL_SECONDS = 3600.0
 
 
-async def prune_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def prune_job(context: BotContext[Services]) -> None:
     """Delete done inbox rows past INBOX_KEEP_DONE_HOURS; a failure is logged, never fatal."""
     try:
-        pruned = await services_of(context).inbox.prune()
+        pruned = await context.services.inbox.prune()
     except Exception:
         log.exception("could not prune the inbox")
         return
@@ -26,7 +29,7 @@ async def prune_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         log.info("pruned %d handled updates from the inbox", pruned)
 
 
-def schedule_inbox_pruning(application: TipsApplication) -> None:
+def schedule_inbox_pruning(application: TipsApplication[Any]) -> None:
     """Run `prune_job` every hour, the first one a minute after start-up."""
     if application.job_queue is not None:
         application.job_queue.run_repeating(

@@ -33,8 +33,8 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
-from bot.application import TipsApplication
-from bot.config import Settings
+from bot.kernel.config import Settings
+from bot.ptb.application import TipsApplication
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _fatal(error: TelegramError, base_url: str) -> StartupError | None:
 class Runner:
     """Run one application until SIGTERM/SIGINT: start-up, recovery, updates in, shutdown."""
 
-    def __init__(self, application: TipsApplication, settings: Settings) -> None:
+    def __init__(self, application: TipsApplication[Any], settings: Settings) -> None:
         self.application = application
         self.settings = settings
         self.inbox = application.services.inbox

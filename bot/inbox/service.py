@@ -6,7 +6,7 @@ getUpdates offset in polling, the HTTP 200 in webhook mode: bot.inbox.polling an
 bot.inbox.webhook). From there:
 
 - it is handed to the application's update queue, in update_id order; python-telegram-bot's
-  fetcher passes it to our update processor (bot.concurrency.ConcurrentUpdates), which keeps
+  fetcher passes it to our update processor (bot.ptb.concurrency.ConcurrentUpdates), which keeps
   each person's and each group's updates in order and calls `Inbox.run` around the handlers;
 - `run` sets a `Turn` (bot.inbox.turns) for the update's task: each write transaction the
   handlers open records, in that same transaction, that it was applied;
@@ -34,11 +34,11 @@ from typing import Any, Final
 import aiosqlite
 from telegram import Bot, Update
 
-from bot.clock import Clock
-from bot.crypto import Keyring, SealError
 from bot.db import BEFORE_COMMIT, Database
 from bot.inbox.repository import InboxRepository, ParkedRow
 from bot.inbox.turns import CURRENT, Turn
+from bot.kernel.clock import Clock
+from bot.kernel.crypto import Keyring, SealError
 
 log = logging.getLogger(__name__)
 

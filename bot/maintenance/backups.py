@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.audit.anchor import ChainHead, anchor_path, write_anchor
-from bot.crypto import Keyring
 from bot.db import Database
 from bot.db.migrations import LATEST_VERSION
+from bot.kernel.crypto import Keyring
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.audit.anchor import AnchorVerdict, compare_with_anchors
-from bot.config import Settings
 from bot.core.repository import PreferencesRepository
-from bot.crypto import Keyring
 from bot.db import Database
+from bot.kernel.config import Settings
+from bot.kernel.crypto import Keyring
 from bot.maintenance.backups import RestoreError, inspect_backup, restore_backup
 from bot.maintenance.health import Finding, run_checks
 from bot.maintenance.retention import PurgeReport, purge_closed_tips, purge_stale_preferences

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from bot.audit import AuditLog
 from bot.audit.anchor import compare_with_anchors
-from bot.crypto import Keyring
 from bot.db import Database
 from bot.db.migrations import LATEST_VERSION, MIGRATIONS, recorded_versions
 from bot.inbox.repository import InboxRepository
+from bot.kernel.crypto import Keyring
 from bot.tips.repository import DeadLetter, OutboxRepository, TipsRepository
 
 # Dead letters named one by one; the count says how many more /deadletters lists.

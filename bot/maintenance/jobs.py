@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from telegram.ext import ContextTypes
-
-from bot.application import TipsApplication, services_of
 from bot.maintenance.backups import existing_backups, take_backup
+from bot.ptb.application import TipsApplication
+from bot.ptb.context import BotContext
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "backup"
 
 
-async def backup_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def backup_job(context: BotContext[Services]) -> None:
     """Take one online backup and prune old ones; a failure is logged, never fatal."""
-    services = services_of(context)
+    services = context.services
     settings = services.settings
     try:
         await take_backup(
@@ -32,7 +36,7 @@ async def backup_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("scheduled backup to %s failed", settings.backup_dir)
 
 
-def schedule_backups(application: TipsApplication) -> None:
+def schedule_backups(application: TipsApplication[Any]) -> None:
     """Run `backup_job` every BACKUP_INTERVAL_HOURS, the first one when the newest is due."""
     settings = application.services.settings
     if settings.backup_interval_hours <= 0 or application.job_queue is None:

@@ -27,17 +27,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from telegram.ext import CallbackContext
 
 from bot.audit import AuditLog
 from bot.core.repository import PreferencesRepository
-from bot.crypto import Keyring
 from bot.db import Database
+from bot.kernel.crypto import Keyring
+from bot.kernel.status import Status
+from bot.ptb.context import BotContext
 from bot.tips.repository import TipsRepository, stamp
-from bot.triage.states import Status
 
 if TYPE_CHECKING:
-    from bot.application import TipsApplication
+    from bot.ptb.application import TipsApplication
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -201,11 +202,10 @@ async def purge_stale_preferences(
     return await prefs.purge_unseen_since(cutoff)
 
 
-async def retention_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def retention_job(context: BotContext[Services]) -> None:
     """Purge the tips closed longer than RETENTION_DAYS ago; a failure is logged, never fatal."""
-    from bot.application import services_of
 
-    services = services_of(context)
+    services = context.services
     days = services.settings.retention_days
     try:
         report = await purge_closed_tips(services.db, services.keyring, services.clock.now(), days)
@@ -228,17 +228,16 @@ async def retention_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         log.info("retention: purged the language choices of %d people not seen since", dropped)
 
 
-async def seen_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def seen_job(context: BotContext[Services]) -> None:
     """Write the sightings noted since the last run; a failure is logged, never fatal."""
-    from bot.application import services_of
 
     try:
-        await services_of(context).save_seen()
+        await context.services.save_seen()
     except Exception:
         log.exception("could not record who was seen")
 
 
-def schedule_retention(application: TipsApplication) -> None:
+def schedule_retention(application: TipsApplication[Any]) -> None:
     """Run the purge daily (the first run soon after start); RETENTION_DAYS=0 turns it off."""
     days = application.services.settings.retention_days
     if days <= 0 or application.job_queue is None:

@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import Update
 from telegram.ext import (
@@ -33,14 +33,12 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 from telegram.ext.filters import BaseFilter
 
-from bot.application import services_of
 from bot.core import handlers as core
 from bot.officers.model import (
     ADMIN_ONLY,
@@ -52,6 +50,11 @@ from bot.officers.model import (
     as_role,
 )
 from bot.officers.service import clean_name
+from bot.ptb.context import BotContext
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 __all__ = [
     "ADMIN_ONLY",
@@ -79,7 +82,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+# Until this feature names its needs in a Protocol, it sees the whole container.
+Context: TypeAlias = "BotContext[Services]"
 # A guarded callback receives the officer the guard found, so it never has to look again.
 OfficerCallback = Callable[[Update, Context, Officer], Coroutine[Any, Any, object]]
 AnyHandler = BaseHandler[Update, Context, object]
@@ -96,7 +100,7 @@ async def current_officer(update: Update, context: Context) -> Officer | None:
     user = update.effective_user
     if user is None or user.is_bot:
         return None
-    return await services_of(context).officers.officer(user.id)
+    return await context.services.officers.officer(user.id)
 
 
 async def can_act_on_unit(officer: Officer, unit_id: int) -> bool:
@@ -168,7 +172,7 @@ class Guarded:
         if user is not None:
             name = clean_name(user.full_name)
             if name and name != officer.display_name:
-                await services_of(context).officers.remember_name(user.id, name)
+                await context.services.officers.remember_name(user.id, name)
         result = await self.callback(update, context, officer)
         if self.fallthrough:
             raise ApplicationHandlerStop(result)

@@ -1,6 +1,6 @@
 """Officers' command menus: chat-scoped, per language, republished when the registry changes.
 
-Residents see the resident commands (bot.commands, scope "all private chats"). An officer's
+Residents see the resident commands (bot.ptb.commands, scope "all private chats"). An officer's
 private chat gets its own scope listing the resident commands plus the guarded commands their
 role may use, in Vietnamese and English, and in their chosen language for clients in any other
 language. A digest of what was published is kept, so a restart touches only menus that changed
@@ -12,18 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.commands import resident_commands
-from bot.i18n import LANGUAGES, Language, translator
+from bot.kernel.i18n import LANGUAGES, Language, translator
 from bot.officers.access import GuardedCommand, guarded_commands
 from bot.officers.model import Officer
+from bot.ptb.commands import resident_commands
 
 if TYPE_CHECKING:
-    from bot.application import TipsApplication
+    from bot.ptb.application import TipsApplication
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _digest(menus: dict[str, list[BotCommand]] | None) -> str | None:
     return hashlib.sha256(encoded).hexdigest()[:32]
 
 
-async def publish_officer_menu(application: TipsApplication, user_id: int) -> bool:
+async def publish_officer_menu(application: TipsApplication[Any], user_id: int) -> bool:
     """Publish (or clear) one person's officer menu if it changed; say whether it is current.
 
     Telegram refusing this person's menu returns False; a network failure raises TelegramError.
@@ -87,7 +87,7 @@ async def publish_officer_menu(application: TipsApplication, user_id: int) -> bo
     return True
 
 
-async def publish_all_officer_menus(application: TipsApplication) -> None:
+async def publish_all_officer_menus(application: TipsApplication[Any]) -> None:
     """Bring every officer's menu up to date and clear those of former officers."""
     people = await application.services.officers.everyone_with_a_menu()
     published = 0

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Final
 import aiosqlite
 
 from bot.audit import AuditLog
-from bot.clock import Clock
 from bot.db import Database
-from bot.i18n import N_
+from bot.kernel.clock import Clock
+from bot.kernel.i18n import N_
+from bot.kernel.telegram_text import clip
 from bot.officers.model import Officer, Role
 from bot.officers.repository import (
     Action,
@@ -22,7 +23,6 @@ from bot.officers.repository import (
     Via,
     WaitingNotice,
 )
-from bot.telegram_text import clip
 from bot.units import Unit, UnitsRepository
 
 if TYPE_CHECKING:

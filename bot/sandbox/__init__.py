@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from bot.sandbox.settings import DEFAULT_DATABASE
 
 NO_TOKEN_NOTICE = (

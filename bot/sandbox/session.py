@@ -20,9 +20,9 @@ from typing import Any, Final, Literal
 
 from telegram import Update
 
-from bot.application import TipsApplication
-from bot.clock import Clock
-from bot.config import Settings
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.ptb.application import TipsApplication
 from bot.sandbox import render
 from bot.sandbox.people import (
     IDENTITIES,
@@ -167,7 +167,7 @@ class Sandbox:
     # ------------------------------------------------------------ lifetime
 
     @property
-    def app(self) -> TipsApplication:
+    def app(self) -> TipsApplication[Any]:
         """Return the running application."""
         return self.harness.app
 

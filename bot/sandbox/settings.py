@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.config import MIN_SECRET_KEY_LENGTH, ConfigError, Settings
+from bot.kernel.config import MIN_SECRET_KEY_LENGTH, ConfigError, Settings
 
 DEFAULT_DATABASE = Path("data/sandbox.sqlite3")
 # A well-formed token nobody owns: the in-memory Bot API accepts any token, Telegram none.

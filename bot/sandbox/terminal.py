@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final, Protocol, TextIO
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from bot.sandbox.demo import load_demo
 from bot.sandbox.people import ADMIN, RESIDENT
 from bot.sandbox.session import LineError, Sandbox

@@ -22,9 +22,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import build_application
-from bot.application import TipsApplication
-from bot.clock import Clock
-from bot.config import Settings, load_settings
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings, load_settings
+from bot.ptb.application import TipsApplication
+from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
+from bot.services import Services
 from bot.testing.botapi import InMemoryBotApi, SentMessage
 from bot.testing.updates import Person, UpdateBuilder
 
@@ -60,6 +62,7 @@ class BotHarness:
         api: InMemoryBotApi | None = None,
         clock: Clock | None = None,
         via_inbox: bool = False,
+        processor: MakeProcessor = ConcurrentUpdates,
     ) -> None:
         self.settings = settings
         # True: `send` takes every update as `python -m bot run` does, through the durable
@@ -68,7 +71,9 @@ class BotHarness:
         self.via_inbox = via_inbox
         self.api = api or InMemoryBotApi()
         self.clock = clock or Clock()
-        self.app: TipsApplication = build_application(settings, request=self.api, clock=self.clock)
+        self.app: TipsApplication[Services] = build_application(
+            settings, request=self.api, clock=self.clock, processor=processor
+        )
         self.errors: list[BaseException] = []
         self.app.add_error_handler(self._record_error)
         self.updates = UpdateBuilder(self.app.bot, self.api)

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 from telegram import (
     CallbackQuery,
@@ -32,21 +32,20 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.application import services_of
-from bot.errors import is_benign
-from bot.i18n import LANGUAGES, N_, Html, Translator, translator
 from bot.inbox import is_replay
-from bot.messaging import send_text
-from bot.persistence import ConversationKey
+from bot.kernel.i18n import LANGUAGES, N_, Html, Translator, translator
+from bot.kernel.telegram_text import clip, utf16_length
+from bot.ptb.context import BotContext
+from bot.ptb.errors import is_benign
+from bot.ptb.messaging import send_text
+from bot.ptb.persistence import ConversationKey
 from bot.services import Services
-from bot.telegram_text import clip, utf16_length
 from bot.tips import steps
 from bot.tips.dates import DateProblem, parse_past_date
 from bot.tips.model import (
@@ -76,7 +75,8 @@ from bot.units import Unit
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+# Until this feature names its needs in a Protocol, it sees the whole container.
+Context: TypeAlias = "BotContext[Services]"
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 END = ConversationHandler.END
 
@@ -229,8 +229,8 @@ async def _turn(update: Update, context: Context) -> Turn | None:
     chat = update.effective_chat
     if user is None or chat is None:
         return None
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     return Turn(update, context, services, t, user.id, chat.id)
 
 

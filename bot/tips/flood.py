@@ -23,21 +23,25 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, CallbackContext, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.application import services_of
-from bot.messaging import send_text
+from bot.ptb.context import BotContext
+from bot.ptb.messaging import send_text
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 CAPACITY = 30
 REFILL_PER_SECOND = 1.0
 _MAX_PEOPLE = 50_000
 
-Context = CallbackContext[Any, Any, Any, Any]
+Context: TypeAlias = "BotContext[Services]"
 
 
 class Verdict(Enum):
@@ -126,7 +130,7 @@ class FloodGuardHandler(TypeHandler[Update, Context, None]):
 
 async def _notice(update: Update, context: Context) -> None:
     """Tell the person once that they go too fast: on the pressed button, or in their chat."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     query = update.callback_query
     chat = update.effective_chat
     # A person who blocked the bot, or an old press, may refuse it: the cut stands anyway.

@@ -8,16 +8,16 @@ features' group *before* the core handlers (so "/start tip" reaches the conversa
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackContext, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.application import services_of
-from bot.i18n import translator
-from bot.messaging import send_text
-from bot.persistence import ConversationStore, SqlitePersistence
+from bot.kernel.i18n import translator
+from bot.ptb.context import BotContext
+from bot.ptb.messaging import send_text
+from bot.ptb.persistence import ConversationStore, SqlitePersistence
 from bot.tips.codes import normalize_code
 from bot.tips.conversation import CB_SEND, TipConversation, build_conversation, send_again
 from bot.tips.flood import flood_guard
@@ -26,12 +26,12 @@ from bot.tips.render import my_tips_text, status_label
 from bot.tips.service import CONVERSATION, conversation_key
 
 if TYPE_CHECKING:
-    from bot.application import TipsApplication
+    from bot.ptb.application import TipsApplication
     from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-Context = CallbackContext[Any, Any, Any, Any]
+Context: TypeAlias = "BotContext[Services]"
 EXPIRY_JOB = "tips.drafts.expire"
 EXPIRY_INTERVAL_SECONDS = 60
 
@@ -58,8 +58,8 @@ async def my_tips(update: Update, context: Context) -> None:
     user = update.effective_user
     if chat is None or user is None:
         return
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     tips, total = await services.tips.tips_of(user.id)
     categories = {category.code: category for category in await services.tips.categories()}
     await send_text(
@@ -74,8 +74,8 @@ async def status(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     typed = " ".join(context.args or [])
     if not typed:
         await send_text(context.bot, chat.id, t("tips.status.usage"))
@@ -101,7 +101,7 @@ async def send_from_menu(update: Update, context: Context) -> None:
     if chat is None:
         return
     log.warning("the tip conversation did not take the menu's button; check bot/app.py's order")
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await send_text(context.bot, chat.id, t("tips.use_command"))
 
 
@@ -117,7 +117,7 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
     ]
 
 
-def conversation_of(application: TipsApplication) -> TipConversation | None:
+def conversation_of(application: TipsApplication[Any]) -> TipConversation | None:
     """Return the application's tip ConversationHandler."""
     for group in application.handlers.values():
         for handler in group:
@@ -126,7 +126,7 @@ def conversation_of(application: TipsApplication) -> TipConversation | None:
     return None
 
 
-async def expire_idle_drafts(application: TipsApplication) -> int:
+async def expire_idle_drafts(application: TipsApplication[Any]) -> int:
     """Discard drafts idle for TIP_DRAFT_IDLE_MINUTES and tell their residents; return count."""
     services = application.services
     expired = await services.tips.expire_idle()
@@ -152,14 +152,14 @@ async def expire_idle_drafts(application: TipsApplication) -> int:
 
 
 async def _expiry_job(context: Context) -> None:
-    from bot.application import TipsApplication
+    from bot.ptb.application import TipsApplication
 
     application = context.application
     if isinstance(application, TipsApplication):
         await expire_idle_drafts(application)
 
 
-def schedule_jobs(application: TipsApplication) -> None:
+def schedule_jobs(application: TipsApplication[Any]) -> None:
     """Start the outbox delivery and the idle-draft expiry on the application's JobQueue."""
     deliverer_of(application)
     queue = application.job_queue

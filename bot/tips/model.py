@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
-from bot.i18n import N_, Language
+from bot.kernel.i18n import N_, Language
 
 LegalType = Literal["to_giac", "tin_bao", "phan_anh"]
 LEGAL_TYPES: Final[tuple[LegalType, ...]] = ("to_giac", "tin_bao", "phan_anh")

@@ -12,7 +12,7 @@ outbox, and sends at most `BATCH` rows a run.
 Exactly once: a card is several messages (text, map pin, attachments). Each part that went out
 is recorded on the row at once, so a retry after a failure sends only what is missing.
 
-An end for every delivery (bot/delivery_errors.py tells the two kinds of failure apart):
+An end for every delivery (bot/ptb/delivery_errors.py tells the two kinds of failure apart):
 - transient (429, 5xx, timeouts, network errors): retried with backoff for ever, so an officers'
   chat that is down delays tips and never loses one;
 - permanent (a 400 other than "message is not modified", a 403 from a chat that is neither an
@@ -46,16 +46,16 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import CallbackContext
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.alerts import ADMIN_ALERT, deliver_admin_alert, enqueue_admin_alert
-from bot.delivery_errors import PermanentDeliveryError, is_not_modified, is_permanent
-from bot.i18n import N_, Translator, translator
 from bot.inbox.turns import detached
-from bot.messaging import send_text
+from bot.kernel.i18n import N_, Translator, translator
+from bot.kernel.telegram_text import CAPTION_LIMIT, fits
 from bot.officers.chats import officer_chat_for
-from bot.telegram_text import CAPTION_LIMIT, fits
+from bot.ptb.context import BotContext
+from bot.ptb.delivery_errors import PermanentDeliveryError, is_not_modified, is_permanent
+from bot.ptb.messaging import send_text
 from bot.tips.exif import strip_metadata
 from bot.tips.media import strip_media_metadata
 from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Evidence, Tip, TipCard
@@ -64,7 +64,7 @@ from bot.tips.repository import OutboxRow
 from bot.tips.service import OUTBOX_TIP_CARD
 
 if TYPE_CHECKING:
-    from bot.application import TipsApplication
+    from bot.ptb.application import TipsApplication
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -566,7 +566,7 @@ async def _deliver_tip_card(deliverer: OutboxDeliverer, row: OutboxRow) -> None:
         raise
 
 
-def deliverer_of(application: TipsApplication) -> OutboxDeliverer:
+def deliverer_of(application: TipsApplication[Services]) -> OutboxDeliverer:
     """Return the application's outbox deliverer, made on first use."""
     service = application.services.tips
     if service.deliverer is None:
@@ -583,8 +583,8 @@ def deliverer_of(application: TipsApplication) -> OutboxDeliverer:
     return service.deliverer
 
 
-def _application(context: CallbackContext[Any, Any, Any, Any]) -> TipsApplication:
-    from bot.application import TipsApplication
+def _application(context: BotContext[Services]) -> TipsApplication[Services]:
+    from bot.ptb.application import TipsApplication
 
     application = context.application
     if not isinstance(application, TipsApplication):
@@ -592,14 +592,15 @@ def _application(context: CallbackContext[Any, Any, Any, Any]) -> TipsApplicatio
     return application
 
 
-async def outbox_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def outbox_job(context: BotContext[Services]) -> None:
     """Deliver the due outbox rows (a JobQueue callback)."""
     await deliverer_of(_application(context)).run()
 
 
-def kick_outbox(context: CallbackContext[Any, Any, Any, Any]) -> None:
+def kick_outbox(context: BotContext[Services]) -> None:
     """Ask for a delivery run right away (after a commit); the resident does not wait for it."""
-    if context.job_queue is not None:
+    job_queue = _application(context).job_queue
+    if job_queue is not None:
         # Detached from the update being handled: the delivery's own writes are not the
         # update's (an update handled again must not roll them back; bot.inbox.turns).
-        detached(partial(context.job_queue.run_once, outbox_job, 0, name=f"{JOB_NAME}.now"))
+        detached(partial(job_queue.run_once, outbox_job, 0, name=f"{JOB_NAME}.now"))

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Html, Translator
-from bot.telegram_text import TEXT_LIMIT, clip, telegram_length, utf16_length
+from bot.kernel.i18n import Html, Translator
+from bot.kernel.status import Status
+from bot.kernel.telegram_text import TEXT_LIMIT, clip, telegram_length, utf16_length
 from bot.tips.model import (
     LEGAL_TYPE_KEYS,
     STATUS_KEYS,
@@ -27,7 +28,7 @@ from bot.tips.model import (
     TipSummary,
 )
 from bot.triage.deadlines import DEADLINE_KEYS, Extension, as_extension
-from bot.triage.states import Status, outcome_label
+from bot.triage.states import outcome_label
 from bot.triage.states import status_label as officer_status_label
 
 

@@ -16,7 +16,7 @@ from typing import Any, cast
 import aiosqlite
 
 from bot.db import Database
-from bot.i18n import Language, as_language
+from bot.kernel.i18n import Language, as_language
 from bot.tips.model import (
     Attachment,
     Category,

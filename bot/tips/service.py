@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.crypto import Keyring, SealError
 from bot.db import Database
-from bot.i18n import Language
-from bot.persistence import ConversationKey, ConversationStore
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.kernel.crypto import Keyring, SealError
+from bot.kernel.i18n import Language
+from bot.ptb.persistence import ConversationKey, ConversationStore
 from bot.tips import steps
 from bot.tips.codes import new_code
 from bot.tips.model import (

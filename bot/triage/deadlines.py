@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.i18n import N_
+from bot.kernel.i18n import N_
 
 BASE_DAYS = 20
 COMPLEX_MONTHS = 2

@@ -26,29 +26,27 @@ import logging
 import re
 import warnings
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.application import TipsApplication, services_of
 from bot.core import handlers as core
-from bot.errors import is_benign
-from bot.figures.periods import PeriodError, looks_like_period, parse_period
-from bot.i18n import N_, Translator, translator
-from bot.messaging import reply_in_chat, send_text
+from bot.kernel.i18n import N_, Translator, translator
+from bot.kernel.periods import PeriodError, looks_like_period, parse_period
+from bot.kernel.status import Status
+from bot.kernel.telegram_text import utf16_length
+from bot.kernel.text import fold
 from bot.officers.access import (
     ADMIN_ONLY,
     CASE_WORKERS,
@@ -59,9 +57,11 @@ from bot.officers.access import (
     officer_message,
     refuse,
 )
+from bot.ptb.application import TipsApplication
+from bot.ptb.context import BotContext
+from bot.ptb.errors import is_benign
+from bot.ptb.messaging import reply_in_chat, send_text
 from bot.services import Services
-from bot.telegram_text import utf16_length
-from bot.text import fold
 from bot.tips.codes import normalize_code
 from bot.tips.model import LEGAL_TYPES, Tip, TipCard
 from bot.tips.outbox import deliverer_of, kick_outbox
@@ -108,12 +108,13 @@ from bot.triage.render import (
     transfer_keyboard,
 )
 from bot.triage.service import OVERDUE_LIMIT, Change, TriageError
-from bot.triage.states import OPEN, Status, as_status, status_label
+from bot.triage.states import OPEN, as_status, status_label
 from bot.units.lookup import InputError, resolve_unit
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+# Until this feature names its needs in a Protocol, it sees the whole container.
+Context: TypeAlias = "BotContext[Services]"
 
 PAGE: Final = 10
 AUDIT_PAGE: Final = 15
@@ -144,7 +145,7 @@ def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
 
     @functools.wraps(callback)
     async def wrapper(update: Update, context: Context, officer: Officer) -> object:
-        t = await services_of(context).translator_for(update)
+        t = context.t
         try:
             return await callback(update, context, officer)
         except TriageError as error:
@@ -209,7 +210,7 @@ async def refresh_card(
     buttons (the receiving chat gets a new card). Telegram's refusals are logged: the state is
     committed either way.
     """
-    services = services_of(context)
+    services = context.services
     application = context.application
     if not isinstance(application, TipsApplication):
         return
@@ -261,7 +262,7 @@ async def show_tip(
     context: Context, chat_id: int, officer: Officer, tip: Tip, t: Translator
 ) -> None:
     """Send the full view of a tip: card, history and messages, map pin and files."""
-    services = services_of(context)
+    services = context.services
     application = context.application
     if not isinstance(application, TipsApplication):
         return
@@ -316,8 +317,8 @@ async def show_tip(
 @_answers_errors
 async def view_command(update: Update, context: Context, officer: Officer) -> object:
     """Show the full view of the tip whose code follows /tip."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     args = context.args or []
     if len(args) != 1:
         raise TriageError(N_("triage.view.usage"))
@@ -337,8 +338,8 @@ async def file_command(update: Update, context: Context, officer: Officer) -> ob
     does not exist, a tip outside the officer's scope and a file number the tip lacks are all
     answered like an unknown command, so /file reveals nothing about tips out of reach.
     """
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     args = context.args or []
     chat = update.effective_chat
     if len(args) != 2 or chat is None:
@@ -425,8 +426,8 @@ async def _list_page(
 @_answers_errors
 async def list_command(update: Update, context: Context, officer: Officer) -> object:
     """List the officer's tips, most urgent deadline first, with filters."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     message = update.effective_message
     if message is not None and utf16_length(message.text or "") > 300:
         raise TriageError(N_("triage.list.usage"))
@@ -439,7 +440,7 @@ async def list_command(update: Update, context: Context, officer: Officer) -> ob
 async def list_pressed(update: Update, context: Context, officer: Officer) -> object:
     """Show another page of /tips in the same message."""
     query = update.callback_query
-    services = services_of(context)
+    services = context.services
     if query is None:
         return None
     offset_text, _, encoded = (query.data or "").removeprefix(CB_LIST).partition(":")
@@ -447,7 +448,7 @@ async def list_pressed(update: Update, context: Context, officer: Officer) -> ob
     if parsed is None or not offset_text.isdigit() or int(offset_text) > 1_000_000:
         await refuse(update, context)
         return None
-    t = await services.translator_for(update)
+    t = context.t
     text, markup = await _list_page(services, officer, t, parsed, int(offset_text))
     await query.answer()
     try:
@@ -463,7 +464,7 @@ async def list_pressed(update: Update, context: Context, officer: Officer) -> ob
 
 async def _assigned(context: Context, officer: Officer, change: Change, t: Translator) -> str:
     """Redraw the card, tell the new handler, and return the answer for the one who assigned."""
-    services = services_of(context)
+    services = context.services
     await _after(context, change)
     assignee = change.after.assignee_id
     assert assignee is not None
@@ -488,8 +489,8 @@ async def _assigned(context: Context, officer: Officer, change: Change, t: Trans
 @_answers_errors
 async def assign_command(update: Update, context: Context, officer: Officer) -> object:
     """Make an officer of the unit the tip's handler (buttons when nobody is named)."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     args = context.args or []
     if not args or len(args) > 2:
         raise TriageError(N_("triage.assign.usage"))
@@ -517,8 +518,8 @@ async def assign_command(update: Update, context: Context, officer: Officer) -> 
 @_answers_errors
 async def note_command(update: Update, context: Context, officer: Officer) -> object:
     """Add an internal note to a tip."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     parts = _after_command(update, 2)
     if len(parts) < 2:
         raise TriageError(N_("triage.note.usage"))
@@ -531,8 +532,8 @@ async def note_command(update: Update, context: Context, officer: Officer) -> ob
 @_answers_errors
 async def transfer_command(update: Update, context: Context, officer: Officer) -> object:
     """Transfer a tip to any active unit, or to the competent investigation body."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     parts = _after_command(update, 2)
     if len(parts) < 2:
         raise TriageError(N_("triage.transfer.usage"))
@@ -552,8 +553,8 @@ async def transfer_command(update: Update, context: Context, officer: Officer) -
 @_answers_errors
 async def ask_command(update: Update, context: Context, officer: Officer) -> object:
     """Relay a question to a tipster without revealing either side."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     parts = _after_command(update, 2)
     if len(parts) < 2:
         raise TriageError(N_("triage.ask.usage"))
@@ -571,7 +572,7 @@ async def ask_command(update: Update, context: Context, officer: Officer) -> obj
 async def ask_pressed(update: Update, context: Context, officer: Officer) -> object:
     """Ask the officer, in private, for the question to relay."""
     query = update.callback_query
-    services = services_of(context)
+    services = context.services
     if query is None:
         return ConversationHandler.END
     tip_id = parse_ask(services.keyring, query.data or "")
@@ -599,8 +600,8 @@ async def ask_pressed(update: Update, context: Context, officer: Officer) -> obj
 
 async def question_typed(update: Update, context: Context, officer: Officer) -> object:
     """Relay the question the officer typed."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     message = update.effective_message
     tip_id = (context.user_data or {}).get(_ASKING)
     if message is None or not isinstance(tip_id, int):
@@ -621,7 +622,7 @@ async def question_typed(update: Update, context: Context, officer: Officer) -> 
 
 async def question_not_text(update: Update, context: Context, officer: Officer) -> object:
     """Ask for the question as text."""
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await reply_in_chat(update, context, t("triage.ask.text_only"))
     return None
 
@@ -630,7 +631,7 @@ async def ask_cancel(update: Update, context: Context) -> object:
     """Stop waiting for the officer's question."""
     if context.user_data is not None:
         context.user_data.pop(_ASKING, None)
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await reply_in_chat(update, context, t("triage.ask.cancelled"))
     return ConversationHandler.END
 
@@ -641,7 +642,7 @@ async def ask_cancel(update: Update, context: Context) -> object:
 async def action_pressed(update: Update, context: Context, officer: Officer) -> object:
     """Act on a tip from its card or its full view; every press is checked again."""
     query = update.callback_query
-    services = services_of(context)
+    services = context.services
     if query is None or not isinstance(query.message, Message):
         if query is not None:
             await refuse(update, context)
@@ -654,7 +655,7 @@ async def action_pressed(update: Update, context: Context, officer: Officer) -> 
         return None
     verb, tip_id, argument = parsed
     message = query.message
-    t = await services.translator_for(update)
+    t = context.t
     shown = await _message_translator(services, update, message)
     triage = services.triage
     try:
@@ -739,7 +740,7 @@ async def _menu(
     """Swap the pressed message's buttons for a submenu (or back to the card's)."""
     query = update.callback_query
     assert query is not None
-    services = services_of(context)
+    services = context.services
     keyring = services.keyring
     markup: InlineKeyboardMarkup | None
     if verb in (VERB_CLOSE_MENU, VERB_TRANSFER_MENU):
@@ -789,14 +790,14 @@ async def _overdue_text(
 
 async def overdue_command(update: Update, context: Context, officer: Officer) -> object:
     """List the officer's tips past or near their deadline, and tips nobody has taken."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     overdue = await services.triage.overdue(await services.triage.scope_of(officer))
     await reply_in_chat(update, context, await _overdue_text(services, t, overdue, digest=False))
     return None
 
 
-async def send_digest(application: TipsApplication) -> int:
+async def send_digest(application: TipsApplication[Any]) -> int:
     """Send each officers' chat its digest of deadlines and untaken tips; return how many."""
     services = application.services
     overdue = await services.triage.overdue(Scope(None, True), limit=10 * OVERDUE_LIMIT)
@@ -826,7 +827,7 @@ async def send_digest(application: TipsApplication) -> int:
     return sent
 
 
-async def digest_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def digest_job(context: BotContext[Services]) -> None:
     """Send the daily digest (a JobQueue callback)."""
     application = context.application
     if isinstance(application, TipsApplication):
@@ -886,8 +887,8 @@ async def _audit_page(
 @_answers_errors
 async def audit_command(update: Update, context: Context, officer: Officer) -> object:
     """Show the audit log, newest first: filter by officer id, action, tip code."""
-    services = services_of(context)
-    t = await services.translator_for(update)
+    services = context.services
+    t = context.t
     args = list(context.args or [])
     if len(args) > 3:
         raise TriageError(N_("triage.audit.usage"))
@@ -900,7 +901,7 @@ async def audit_command(update: Update, context: Context, officer: Officer) -> o
 async def audit_pressed(update: Update, context: Context, officer: Officer) -> object:
     """Show the next, older page of the audit log."""
     query = update.callback_query
-    services = services_of(context)
+    services = context.services
     if query is None:
         return None
     parts = (query.data or "").removeprefix(CB_AUDIT).split(":")
@@ -911,7 +912,7 @@ async def audit_pressed(update: Update, context: Context, officer: Officer) -> o
     except TriageError:
         await refuse(update, context)
         return None
-    t = await services.translator_for(update)
+    t = context.t
     text, markup = await _audit_page(services, t, actor, action, code, int(parts[0]))
     await query.answer()
     await reply_in_chat(update, context, text, markup)
@@ -926,12 +927,12 @@ async def answer_pressed(update: Update, context: Context) -> object:
     query = update.callback_query
     user = update.effective_user
     chat = update.effective_chat
-    services = services_of(context)
+    services = context.services
     # Refusals return None: no conversation starts, and one already going keeps its question.
     if query is None or user is None or chat is None:
         return None
     message_id = parse_reply(services.keyring, query.data or "")
-    t = await services.translator_for(update)
+    t = context.t
     if message_id is None:
         await core.stale_button(update, context)
         return None
@@ -956,10 +957,10 @@ async def answer_typed(update: Update, context: Context) -> object:
     user = update.effective_user
     chat = update.effective_chat
     message = update.effective_message
-    services = services_of(context)
+    services = context.services
     if user is None or chat is None or message is None:
         return ConversationHandler.END
-    t = await services.translator_for(update)
+    t = context.t
     try:
         tip = await services.triage.answer(user.id, message.text or "")
     except TriageError as error:
@@ -984,7 +985,7 @@ async def answer_not_text(update: Update, context: Context) -> object:
     chat = update.effective_chat
     if chat is None:
         return None
-    t = await services_of(context).translator_for(update)
+    t = context.t
     await send_text(context.bot, chat.id, t("triage.reply.ask_text"), protect_content=True)
     return None
 
@@ -995,9 +996,9 @@ async def answer_cancel(update: Update, context: Context) -> object:
     chat = update.effective_chat
     if user is None or chat is None:
         return ConversationHandler.END
-    services = services_of(context)
+    services = context.services
     await services.triage.stop_answering(user.id)
-    t = await services.translator_for(update)
+    t = context.t
     await send_text(
         context.bot, chat.id, t("triage.reply.cancelled"), reply_markup=services.menu.keyboard(t)
     )
@@ -1082,7 +1083,7 @@ def handlers() -> list[BaseHandler[Update, Context, object]]:
     ]
 
 
-def register(application: TipsApplication) -> None:
+def register(application: TipsApplication[Any]) -> None:
     """Teach the outbox triage's deliveries, give cards their buttons, schedule the digest."""
     deliverer = deliverer_of(application)
     register_deliveries(deliverer)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
 
-from bot.figures.periods import Period, PeriodError, parse_period
+from bot.kernel.periods import Period, PeriodError, parse_period
+from bot.kernel.status import Status
 from bot.tips.model import Tip
-from bot.triage.states import OPEN, Status
+from bot.triage.states import OPEN
 
 # Events of tip_events written by triage (the tips feature writes "received").
 EVENT_STATUS: Final = "status"

@@ -32,7 +32,7 @@ from telegram import LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.i18n import Translator, translator
+from bot.kernel.i18n import Translator, translator
 from bot.tips.outbox import (
     NoTargetChatError,
     OfficersChatRefusedError,

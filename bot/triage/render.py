@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.audit import AuditEntry
-from bot.crypto import Keyring
-from bot.i18n import N_, Html, Translator
-from bot.telegram_text import clip
+from bot.kernel.crypto import Keyring
+from bot.kernel.i18n import N_, Html, Translator
+from bot.kernel.status import Outcome, Status
+from bot.kernel.telegram_text import clip
 from bot.tips.model import LEGAL_TYPE_KEYS, LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, Category, Tip
 from bot.tips.render import day, legal_type_label, moment
 from bot.triage import deadlines
@@ -40,7 +41,7 @@ from bot.triage.model import (
     TipQuery,
     ref_user_id,
 )
-from bot.triage.states import ALLOWED, OPEN, Outcome, Status, as_status, outcome_label, status_label
+from bot.triage.states import ALLOWED, OPEN, as_status, outcome_label, status_label
 from bot.units import Unit
 
 # Callback data prefixes: an action on a tip (signed), asking its tipster (signed), a page of

@@ -19,13 +19,14 @@ from typing import Any, Final
 import aiosqlite
 
 from bot.audit import AuditLog
-from bot.clock import Clock
-from bot.config import Settings
 from bot.db import Database
-from bot.i18n import N_, Translator
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.status import Outcome, Status
+from bot.kernel.telegram_text import clip, utf16_length
 from bot.officers.model import Officer
 from bot.officers.service import OfficersService
-from bot.telegram_text import clip, utf16_length
 from bot.tips.codes import normalize_code
 from bot.tips.model import LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, LegalType, Tip, TipCard
 from bot.tips.service import OUTBOX_TIP_CARD, TipService
@@ -55,8 +56,6 @@ from bot.triage.model import (
 from bot.triage.repository import TriageRepository
 from bot.triage.states import (
     OPEN,
-    Outcome,
-    Status,
     TransitionRefused,
     as_status,
     check_transition,

@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Final
 
-from bot.i18n import N_, Translator
-
-
-class Status(StrEnum):
-    """Where a tip stands."""
-
-    RECEIVED = "received"
-    TAKEN = "taken"
-    VERIFYING = "verifying"
-    VERIFIED = "verified"  # checked and of value to the police
-    UNFOUNDED = "unfounded"
-    SPAM = "spam"
-    TRANSFERRED = "transferred"  # to another unit or to the competent investigation body
-    CLOSED = "closed"
-
-
-class Outcome(StrEnum):
-    """How a closed tip ended."""
-
-    HANDLED = "handled"
-    MEDIATED = "mediated"
-    CASE_OPENED = "case_opened"
-    NO_ACTION = "no_action"
-
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.status import Outcome, Status
 
 # What officers read (residents read bot.tips.model.STATUS_KEYS, which says less: "spam" is
 # shown to them as closed).

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.db import Database, migrate
-from bot.i18n import translator
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
+from bot.kernel.i18n import translator
 from bot.units.csvio import check_units_csv, export_units_csv, import_units_csv
 from bot.units.repository import UnitsRepository
 

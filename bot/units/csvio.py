@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from bot.i18n import N_, Translator
+from bot.kernel.i18n import N_, Translator
 from bot.units.repository import UnitRecord, UnitsRepository
 
 COLUMNS: Final[tuple[str, ...]] = (

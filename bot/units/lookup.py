@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, Language, Translator
-from bot.text import fold
+from bot.kernel.i18n import N_, Language, Translator
+from bot.kernel.text import fold
 from bot.units.model import Unit
 from bot.units.repository import UnitsRepository
 

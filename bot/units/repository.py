@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.db import Database
-from bot.text import fold
+from bot.kernel.text import fold
 from bot.units.model import Unit
 
 _COLUMNS = "id, code, name_vi, name_en, parent_id, level, active, chat_id"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.audit.anchor import Anchor, anchor_path, read_anchor
 from bot.audit.jobs import ALERT_JOB_NAME, HEAD_SHOWN, JOB_NAME
-from bot.crypto import Keyring
+from bot.kernel.crypto import Keyring
 from bot.maintenance.backups import existing_backups
 from bot.maintenance.jobs import JOB_NAME as BACKUP_JOB
 from bot.testing.harness import TEST_SECRET, BotHarness, run_bot_cli, settings_for_tests

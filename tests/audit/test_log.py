@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.audit import AuditLog, ChainBreak
-from bot.crypto import Keyring
 from bot.db import Database, migrate
+from bot.kernel.crypto import Keyring
 from bot.testing.harness import run_bot_cli
 
 KEY = b"audit-test-secret-key-0123456789abcdef"

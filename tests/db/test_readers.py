@@ -1,6 +1,6 @@
 """Reads see committed data only; a write sees its own; streams are point-in-time; nothing leaks.
 
-Updates of different people run at once (bot/concurrency.py), so a read may come while another
+Updates of different people run at once (bot/ptb/concurrency.py), so a read may come while another
 handler is inside its transaction. Every test runs on a real SQLite file in WAL mode.
 """
 

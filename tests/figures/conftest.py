@@ -11,8 +11,8 @@ import pytest
 
 from bot.figures.model import NewFigure
 from bot.figures.numbers import Number
-from bot.figures.periods import parse_period
 from bot.figures.service import FiguresService, Scope
+from bot.kernel.periods import parse_period
 from bot.officers.service import Actor
 from bot.testing.harness import BotHarness, settings_for_tests
 from bot.testing.updates import Person

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.figures.periods import Period, parse_period
 from bot.figures.render import answer_text
 from bot.figures.service import Scope
-from bot.i18n import translator
+from bot.kernel.i18n import translator
+from bot.kernel.periods import Period, parse_period
 from tests.figures.conftest import TODAY, Figures
 
 

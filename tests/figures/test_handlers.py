@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.figures.periods import Period
-from bot.i18n import translator
+from bot.kernel.i18n import translator
+from bot.kernel.periods import Period
 from bot.testing.updates import Person
 from tests.figures.conftest import (
     ADMIN,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.figures.periods import Period, PeriodError, parse_period
+from bot.kernel.periods import Period, PeriodError, parse_period
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from bot.figures import report
-from bot.figures.periods import parse_period
-from bot.i18n import translator
+from bot.kernel.i18n import translator
+from bot.kernel.periods import parse_period
 from tests.figures.conftest import Figures
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.figures.periods import Period, parse_period
+from bot.db import Database, migrate
 from bot.figures.tips_stats import (
-    TipsStatsRepository,
     TipStats,
     histogram_median,
     split_period,
 )
+from bot.kernel.periods import Period, parse_period
+from bot.tips.stats_repository import TipsStatsRepository
 from tests.figures.conftest import Figures
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -68,12 +70,9 @@ async def _both(
     services = figures.bot.app.services
     tree = await services.figures.repo.subtree(await figures.unit_id(code))
     assert tree is not None
-    repository = TipsStatsRepository(services.db)
-    sums = await repository.stats(list(tree.nodes), period, VIETNAM, whole_tree=whole)
-    columns = await repository._schema()
-    counted = await repository._from_tips(
-        columns["tips"], columns, list(tree.nodes), period, VIETNAM, whole
-    )
+    tips = services.figures.tips
+    sums = await tips.stats(list(tree.nodes), period, VIETNAM, whole_tree=whole)
+    counted = await tips.from_tips(list(tree.nodes), period, VIETNAM, whole_tree=whole)
     return sums, counted
 
 
@@ -135,13 +134,10 @@ async def test_stats_answer_from_single_tips_in_another_time_zone(figures: Figur
     services = figures.bot.app.services
     tree = await services.figures.repo.subtree(await figures.unit_id("KG"))
     assert tree is not None
-    repository = TipsStatsRepository(services.db)
+    tips = services.figures.tips
     period = parse_period("2023")
-    berlin = await repository.stats(list(tree.nodes), period, ELSEWHERE, whole_tree=True)
-    columns = await repository._schema()
-    counted = await repository._from_tips(
-        columns["tips"], columns, list(tree.nodes), period, ELSEWHERE, True
-    )
+    berlin = await tips.stats(list(tree.nodes), period, ELSEWHERE, whole_tree=True)
+    counted = await tips.from_tips(list(tree.nodes), period, ELSEWHERE, whole_tree=True)
     assert berlin == counted
 
 
@@ -183,3 +179,19 @@ async def test_a_series_keeps_its_latest_record_through_corrections(figures: Fig
     assert await figures.total("KG", "2023", "models_effective") == 14
     assert await figures.total("KG", "2023-06", "models_effective") == 10
     assert await figures.total("KG", "2022", "models_effective") == 8
+
+
+async def test_each_database_keeps_its_own_delay_buckets(figures: Figures, tmp_path: Path) -> None:
+    services = figures.bot.app.services
+    lows = await TipsStatsRepository(services.db).bucket_lows()
+    other = Database(tmp_path / "other.sqlite3")
+    try:
+        await other.open()
+        await migrate(other)
+        async with other.transaction() as conn:
+            await conn.execute("UPDATE tip_delay_buckets SET low_seconds = -low_seconds - 1")
+        # Read after the first database's: a cache shared by the class would answer its lows.
+        assert await TipsStatsRepository(other).bucket_lows() == tuple(-low - 1 for low in lows)
+        assert await TipsStatsRepository(services.db).bucket_lows() == lows
+    finally:
+        await other.close()

@@ -26,8 +26,8 @@ from typing import IO
 
 from telegram import Bot, Update
 
-from bot.crypto import Keyring
-from bot.i18n import translator
+from bot.kernel.crypto import Keyring
+from bot.kernel.i18n import translator
 from bot.testing.botapi import InMemoryBotApi, SentMessage
 from bot.testing.harness import TEST_SECRET, TEST_TOKEN, process_environment
 from bot.testing.http_server import BotApiHttpServer

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import translator
+from bot.kernel.i18n import translator
 from bot.testing.botapi import NOT_MODIFIED_DESCRIPTION, FailureKind, InMemoryBotApi
 from bot.testing.harness import BotHarness, settings_for_tests
 from bot.testing.http_server import BotApiHttpServer

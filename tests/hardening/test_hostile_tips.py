@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import translator
+from bot.kernel.i18n import translator
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips import steps

@@ -11,7 +11,7 @@ import pytest
 from telegram import Update
 
 from bot.db import BEFORE_COMMIT, Database
-from bot.i18n import translator
+from bot.kernel.i18n import translator
 from bot.maintenance.health import run_checks
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person

@@ -8,7 +8,6 @@ import pytest
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.commands import RESIDENT_COMMANDS
 from bot.officers import handlers as officer_handlers
 from bot.officers.access import (
     Officer,
@@ -22,6 +21,8 @@ from bot.officers.access import (
 )
 from bot.officers.model import ADMIN_ONLY, Role
 from bot.officers.service import Actor
+from bot.ptb.commands import RESIDENT_COMMANDS
+from bot.ptb.context import BotContext
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.units import handlers as unit_handlers
@@ -211,7 +212,7 @@ async def test_current_officer_knows_roles_and_scopes(staffed: BotHarness) -> No
 
     async def lookup(person: Person) -> Officer | None:
         update = staffed.updates.text(person, "xin chào")
-        context = ContextTypes.DEFAULT_TYPE.from_update(update, staffed.app)
+        context = BotContext.from_update(update, staffed.app)
         return await current_officer(update, context)
 
     config_admin = await lookup(ADMIN)

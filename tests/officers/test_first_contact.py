@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import translator
+from bot.kernel.i18n import translator
 from bot.testing.harness import BotHarness
 
 from .conftest import ADMIN, NEWCOMER, add_staff, staffed_settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.kernel.config import load_settings
 from bot.sandbox.people import ADMIN
 from bot.sandbox.session import Sandbox
 from bot.sandbox.settings import sandbox_settings

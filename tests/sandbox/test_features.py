@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.i18n import translator
+from bot.kernel.i18n import translator
 from bot.sandbox import demo
 from bot.sandbox.demo import load_demo
 from bot.sandbox.people import ANALYST, OFFICER

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.config import load_settings
-from bot.i18n import translator
+from bot.kernel.config import load_settings
+from bot.kernel.i18n import translator
 from bot.sandbox.demo import load_demo
 from bot.sandbox.people import ADMIN, OFFICER
 from bot.sandbox.session import Sandbox

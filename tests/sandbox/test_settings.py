@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.kernel.config import ConfigError, load_settings
 from bot.sandbox.settings import (
     DEFAULT_DATABASE,
     OFFICERS_CHAT_ID,

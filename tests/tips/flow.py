@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import Language, translator
+from bot.kernel.i18n import Language, translator
 from bot.testing.botapi import SentMessage
 from bot.testing.harness import BotHarness, settings_for_tests
 from bot.testing.updates import Person

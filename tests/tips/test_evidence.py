@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 from telegram import Update
 
-from bot.i18n import translator
+from bot.kernel.i18n import translator
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.exif import strip_metadata

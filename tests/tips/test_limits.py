@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import Language, translator
-from bot.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, telegram_length, utf16_length
+from bot.kernel.i18n import Language, translator
+from bot.kernel.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, telegram_length, utf16_length
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.model import ADDRESS_MAX_CHARS, CONTACT_MAX_CHARS, STORY_MAX_CHARS

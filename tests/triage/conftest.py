@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import Clock
+from bot.kernel.clock import Clock
 from bot.testing.botapi import SentMessage
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person

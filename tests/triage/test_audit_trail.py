@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.kernel.config import ConfigError, load_settings
 from bot.testing.harness import TEST_SECRET, run_bot_cli
 from tests.officers.conftest import ADMIN, NEWCOMER, OFFICER_RG
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from bot.kernel.status import Outcome, Status
 from bot.testing.harness import BotHarness
 from bot.tips.model import Tip
 from bot.triage.render import (
@@ -18,7 +19,7 @@ from bot.triage.render import (
     action_data,
     status_index,
 )
-from bot.triage.states import ALLOWED, Outcome, Status
+from bot.triage.states import ALLOWED
 from tests.officers.conftest import ADMIN, ANALYST, OFFICER_GQ, OFFICER_RG, RESIDENT, REVOKED
 
 from .conftest import (

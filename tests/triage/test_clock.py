@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from telegram.ext import CallbackContext
 
-from bot.clock import Clock
+from bot.kernel.clock import Clock
+from bot.ptb.context import BotContext
 from bot.testing.harness import BotHarness
 from bot.triage.handlers import DIGEST_JOB, digest_job, send_digest
 from tests.officers.conftest import OFFICER_GQ, OFFICER_RG
@@ -175,7 +175,7 @@ async def test_the_digest_goes_to_each_chat_with_its_own_tips(database_path: Pat
         clock.advance(timedelta(days=18))
         [job] = desk.app.job_queue.get_jobs_by_name(DIGEST_JOB)  # type: ignore[union-attr]
         before = len(desk.api.sent_messages(OFFICERS))
-        await digest_job(CallbackContext.from_job(job, desk.app))
+        await digest_job(BotContext.from_job(job, desk.app))
         digest = desk.api.sent_messages(OFFICERS)[before:]
         assert len(digest) == 1
         text = digest[0].plain_text

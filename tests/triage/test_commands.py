@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from bot.figures.periods import parse_period
+from bot.kernel.periods import parse_period
+from bot.kernel.status import Status
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.model import Tip
 from bot.triage.model import TipQuery
-from bot.triage.states import Status
 from tests.officers.conftest import (
     ADMIN,
     ANALYST,

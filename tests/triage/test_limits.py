@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import Language, translator
-from bot.telegram_text import TEXT_LIMIT, utf16_length, visible_text
+from bot.kernel.i18n import Language, translator
+from bot.kernel.telegram_text import TEXT_LIMIT, utf16_length, visible_text
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from tests.officers.conftest import ADMIN, OFFICER_RG

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.kernel.status import Outcome, Status
 from bot.triage.deadlines import (
     Extension,
     add_months,
@@ -17,7 +18,7 @@ from bot.triage.deadlines import (
     is_overdue,
     local_date,
 )
-from bot.triage.states import ALLOWED, Outcome, Status, TransitionRefused, check_transition
+from bot.triage.states import ALLOWED, TransitionRefused, check_transition
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 

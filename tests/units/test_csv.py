@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database, migrate
-from bot.i18n import translator
+from bot.kernel.i18n import translator
 from bot.units.csvio import BOM, check_units_csv, export_units_csv, import_units_csv
 from bot.units.repository import UnitsRepository
 

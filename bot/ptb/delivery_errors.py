@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 # Telegram's answer to an edit that changes nothing: the message already says it, so nothing
-# failed (bot.errors ignores it in handlers for the same reason).
+# failed (bot.ptb.errors ignores it in handlers for the same reason).
 _NOT_MODIFIED = "message is not modified"
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
-from bot.application import services_of
 from bot.inbox import note_failure, will_retry
-from bot.messaging import send_text
+from bot.ptb.context import BotContext
+from bot.ptb.messaging import send_text
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def is_benign(error: BaseException | None) -> bool:
     return False
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext[Any]) -> None:
     """Log a handler's exception and tell the person, in their language, to try again."""
     error = context.error
     if is_benign(error):
@@ -49,7 +49,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat.type != ChatType.PRIVATE:
         return
     try:
-        t = await services_of(context).translator_for(update)
+        # python-telegram-bot does not refresh an error handler's context: resolve it here.
+        t = await context.resolve_translator()
         await send_text(context.bot, update.effective_chat.id, t("error.generic"))
     except TelegramError as send_error:
         log.warning("could not send the apology: %s", send_error)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from telegram import Chat, Update
 from telegram.ext import BaseUpdateProcessor
@@ -37,6 +37,15 @@ _WAITING_LIMIT: Final = 1 << 16
 # What runs an update's handlers once its turn has come (bot.inbox.Inbox.run): given the update
 # and the coroutine of its handlers, it awaits that coroutine (and may run the update again).
 Around = Callable[[object, Awaitable[Any]], Awaitable[None]]
+
+
+class MakeProcessor(Protocol):
+    """Builds the application's update processor (`ConcurrentUpdates`; the benchmarks' timed
+    one) for `max_running` updates at once, each run inside `around`."""
+
+    def __call__(self, max_running: int, *, around: Around | None = None) -> BaseUpdateProcessor:
+        """Return the processor."""
+        ...
 
 
 def ordering_keys(update: object) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackContext
 
-from bot.telegram_text import TEXT_LIMIT, continues, telegram_length, visible_text
+from bot.kernel.telegram_text import TEXT_LIMIT, continues, telegram_length, visible_text
 
 _TOKEN = re.compile(r"(<[^<>]+>)")
 _TAG_NAME = re.compile(r"^</?\s*([a-zA-Z-]+)")

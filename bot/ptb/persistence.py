@@ -27,9 +27,9 @@ import aiosqlite
 from telegram import Update
 from telegram.ext import BasePersistence, CallbackContext, PersistenceInput, TypeHandler
 
-from bot.clock import Clock
-from bot.crypto import Keyring, SealError
 from bot.db import Database
+from bot.kernel.clock import Clock
+from bot.kernel.crypto import Keyring, SealError
 
 log = logging.getLogger(__name__)
 

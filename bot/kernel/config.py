@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.triage.states import Status
+from bot.kernel.status import Status
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_API_FILE_URL = "https://api.telegram.org/file/bot"
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     # rate limiter queues sends to stay under those instead of collecting 429 errors.
     rate_limit_per_second: float = Field(default=30.0, gt=0)
     rate_limit_group_per_minute: float = Field(default=20.0, gt=0)
-    # How many updates are handled at once (bot/concurrency.py): each person's and each group's
+    # How many updates are handled at once (bot/ptb/concurrency.py): each person's and each group's
     # still in order; 1 handles one update at a time, as python-telegram-bot does by default.
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     # The durable inbox (bot/inbox): an update whose handling keeps failing is set aside (and

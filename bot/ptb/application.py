@@ -1,24 +1,31 @@
-"""The Application subclass that owns the services' lifetime, and the typed way to reach them."""
+"""The Application subclass that owns the services' lifetime."""
 
 from __future__ import annotations
 
 import gc
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
+from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
-from bot.commands import publish_commands
-from bot.services import Services
+from bot.ptb.commands import publish_commands
+from bot.ptb.context import BotContext, Hosted
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+Context = BotContext[Any]
+# What python-telegram-bot builds for every update and job (`ApplicationBuilder.context_types`).
+CONTEXT_TYPES: ContextTypes[Context, dict[Any, Any], dict[Any, Any], dict[Any, Any]] = ContextTypes(
+    context=BotContext
+)
+
+
+H = TypeVar("H", bound=Hosted)
 # A start-up step a feature adds (e.g. checking the officers' chat); it must handle its own
 # Telegram errors, because a step that raises stops the start-up.
-StartupHook = Callable[["TipsApplication"], Awaitable[None]]
+StartupHook = Callable[["TipsApplication[Any]"], Awaitable[None]]
 
 
 class TipsApplication(
@@ -29,11 +36,12 @@ class TipsApplication(
         dict[Any, Any],
         dict[Any, Any],
         JobQueue[Context],
-    ]
+    ],
+    Generic[H],
 ):
     """A python-telegram-bot Application that opens the database before anything else runs."""
 
-    def __init__(self, *, services: Services, **kwargs: Any) -> None:
+    def __init__(self, *, services: H, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
         self.startup_hooks: list[StartupHook] = []
@@ -47,7 +55,7 @@ class TipsApplication(
             await self.services.stop()
             raise
         try:
-            await publish_commands(self.bot, self.services)
+            await publish_commands(self.bot, self.services.default_language)
         except TelegramError as error:
             # The menu of commands is a convenience; a failure here must not stop the bot.
             log.warning("could not publish the command menu: %s", error)
@@ -67,7 +75,7 @@ class TipsApplication(
             await self.services.stop()
 
 
-async def freeze_startup_heap(_application: TipsApplication) -> None:
+async def freeze_startup_heap(_application: TipsApplication[Any]) -> None:
     """Take what start-up left alive out of the garbage collector's rounds (`gc.freeze`).
 
     python-telegram-bot, the translation catalogs and our modules leave a large heap that lives
@@ -82,11 +90,3 @@ async def freeze_startup_heap(_application: TipsApplication) -> None:
     log.info(
         "start-up heap frozen: %d objects out of the collector's rounds", gc.get_freeze_count()
     )
-
-
-def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:
-    """Return the services of the application that runs this callback."""
-    application = context.application
-    if not isinstance(application, TipsApplication):
-        raise TypeError("handlers must run inside a TipsApplication")
-    return application.services
