@@ -109,7 +109,7 @@ def build_application(
     services.menu.add("menu.help", core.help_command, order=80)
     services.menu.add("menu.language", core.language_command, order=90)
 
-    application.add_handler(tips.flood_guard(), group=GUARDS)
+    application.add_handler(tips.flood_guard(services.clock.monotonic), group=GUARDS)
     application.add_handlers(officers.start_handlers(), group=WAITING_NOTICES)
     application.add_handlers(triage.early_handlers(), group=OFFICER_EXTENSIONS)
     # The tip conversation comes before core: it owns "/start tip" (plain /start falls through

@@ -141,6 +141,10 @@ async def _notice(update: Update, context: Context) -> None:
             await send_text(context.bot, chat.id, t("tips.flood"))
 
 
-def flood_guard(guard: FloodGuard | None = None) -> FloodGuardHandler:
-    """Return the handler that drops a person's bursts (add it in the first group)."""
-    return FloodGuardHandler(guard or FloodGuard())
+def flood_guard(clock: Callable[[], float] = time.monotonic) -> FloodGuardHandler:
+    """Return the handler that drops a person's bursts (add it in the first group).
+
+    `clock`: seconds that never go back; the application passes its own `Clock.monotonic`, so
+    that time moved forward in the sandbox or a test refills the buckets as real time would.
+    """
+    return FloodGuardHandler(FloodGuard(clock=clock))
