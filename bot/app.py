@@ -38,6 +38,9 @@ from bot.triage import handlers as triage
 # GUARDS run first and may stop an update (flood protection); PERSISTENCE runs last, after
 # conversations have moved to their new state.
 GUARDS = -10
+# Before core's /start, and never stopping it: an officer added before they ever opened the bot
+# gets the notice that waited for them (bot.officers), then the welcome.
+WAITING_NOTICES = -5
 # Officers' extensions of resident commands ("/tip CODE", bot.triage): for an officer the update
 # stops there; for anyone else it falls through, untouched, to the resident command.
 OFFICER_EXTENSIONS = -1
@@ -127,7 +130,8 @@ def build_application(
     services.menu.add("menu.help", core.help_command, order=80)
     services.menu.add("menu.language", core.language_command, order=90)
 
-    application.add_handler(tips.flood_guard(), group=GUARDS)
+    application.add_handler(tips.flood_guard(services.clock.monotonic), group=GUARDS)
+    application.add_handlers(officers.start_handlers(), group=WAITING_NOTICES)
     application.add_handlers(triage.early_handlers(), group=OFFICER_EXTENSIONS)
     # The tip conversation comes before core: it owns "/start tip" (plain /start falls through
     # to core) and the menu's "Send a tip", and during a draft it takes the resident's messages.

@@ -84,8 +84,35 @@ def test_webhook_mode_requires_url_and_secret(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("WEBHOOK_SECRET", "has spaces in it")
     with pytest.raises(ConfigError, match=r"^WEBHOOK_SECRET: only"):
         load_settings(_env_file=None)
-    monkeypatch.setenv("WEBHOOK_SECRET", "abc_DEF-123")
+    monkeypatch.setenv("WEBHOOK_SECRET", "abc_DEF-123-0123456789-abcdefghijklmnop")
     assert load_settings(_env_file=None).bot_mode == "webhook"
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        ("abc_DEF-123", "too short"),
+        ("a" * 31, "too short"),
+        ("a" * 31 + "!", "only A-Z"),
+        ("a" * 31 + "\u00e9", "only A-Z"),
+        ("a" * 257, "only A-Z"),
+    ],
+)
+def test_a_short_or_bad_alphabet_webhook_secret_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, secret: str, expected: str
+) -> None:
+    monkeypatch.setenv("BOT_MODE", "webhook")
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert message.startswith("WEBHOOK_SECRET: ")
+    assert expected in message
+    assert "\n" not in message
+    assert secret not in message
+    monkeypatch.setenv("WEBHOOK_SECRET", "a" * 32)
+    assert load_settings(_env_file=None).webhook_secret is not None
 
 
 def test_running_needs_a_token_and_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:

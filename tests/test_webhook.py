@@ -16,7 +16,7 @@ from bot.testing.harness import TEST_SECRET, TEST_TOKEN, bot_process
 from bot.testing.http_server import BotApiHttpServer
 from bot.testing.updates import Person, UpdateBuilder
 
-WEBHOOK_SECRET = "webhook_secret-0123456789"
+WEBHOOK_SECRET = "webhook_secret-0123456789-abcdefghij"
 
 
 def _free_port() -> int:

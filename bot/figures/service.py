@@ -360,7 +360,7 @@ class FiguresService:
                     raise
                 continue
             status: RecordStatus = "corrected" if previous else "created"
-            log.info("figure %s %s by %s", record_id, status, by)
+            log.info("figure %s %s", record_id, status)
             return RecordResult(status, figure, previous, record_id)
         raise AssertionError("unreachable")
 

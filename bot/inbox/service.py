@@ -195,6 +195,8 @@ class Inbox:
         attempt = 1
         running: Awaitable[Any] = handlers
         while True:
+            # By update id only (LOG_LEVEL=DEBUG): the update itself carries the person.
+            log.debug("handling update %d (attempt %d)", update_id, attempt)
             turn = Turn(
                 update_id=update_id,
                 applied=applied,
@@ -230,6 +232,7 @@ class Inbox:
             # COMMIT that failed after its record was counted must not be skipped).
             applied = await self.repository.writes_applied(update_id)
             running = self._process(update)
+        log.debug("update %d handled", update_id)
         self._finish(update_id)
 
     def _finish(self, update_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -16,6 +17,14 @@ class Clock:
     def now(self) -> datetime:
         """Return the current time, timezone-aware in UTC."""
         return datetime.now(UTC) + self._offset
+
+    def monotonic(self) -> float:
+        """Return seconds that never go back (`time.monotonic`), moved forward by `advance` too.
+
+        For intervals (rate limits): the wall clock can jump back, and a test or the sandbox
+        that moves time forward an hour expects what refills over an hour to have refilled.
+        """
+        return time.monotonic() + self._offset.total_seconds()
 
     def advance(self, delta: timedelta) -> None:
         """Move this clock forward (never backward: deadlines only run one way)."""

@@ -19,8 +19,11 @@ TELEGRAM_API_FILE_URL = "https://api.telegram.org/file/bot"
 # @BotFather hands out "<bot id>:<35 url-safe characters>"; we accept any length >= 20 after the
 # colon so self-hosted Bot API servers with shorter test tokens still work.
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
-# Telegram's rule for the X-Telegram-Bot-Api-Secret-Token header.
+# Telegram's alphabet for the X-Telegram-Bot-Api-Secret-Token header (up to 256 characters). The
+# header is all that tells a forged webhook post from Telegram's, so it must be long enough not to
+# be guessed: at least 32 characters, like SECRET_KEY.
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+MIN_WEBHOOK_SECRET_LENGTH = 32
 _CLOCK_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -216,8 +219,16 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not _WEBHOOK_SECRET_RE.match(value.get_secret_value()):
-            raise ValueError("only A-Z, a-z, 0-9, _ and - are allowed, 1 to 256 characters")
+        if value is None:
+            return value
+        secret = value.get_secret_value()
+        if not _WEBHOOK_SECRET_RE.match(secret):
+            raise ValueError("only A-Z, a-z, 0-9, _ and - are allowed, 32 to 256 characters")
+        if len(secret) < MIN_WEBHOOK_SECRET_LENGTH:
+            raise ValueError(
+                f"too short: use at least {MIN_WEBHOOK_SECRET_LENGTH} characters of A-Z, a-z, "
+                '0-9, _ and - (python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
         return value
 
     @model_validator(mode="after")

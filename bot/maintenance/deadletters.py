@@ -81,14 +81,14 @@ async def dead_letters(update: Update, context: Context, officer: Officer) -> ob
     now = services.clock.now()
     if args[1] == "all":
         count = await outbox.revive(now)
-        log.info("admin %s put %d dead letters back in the outbox", officer.user_id, count)
+        log.info("an admin put %d dead letters back in the outbox", count)
         await reply_in_chat(update, context, t("deadletters.retried_all", count=count))
     else:
         row_id = int(args[1])
         if not await outbox.revive(now, row_id):
             await reply_in_chat(update, context, t("deadletters.not_found", id=row_id))
             return None
-        log.info("admin %s put dead letter %d back in the outbox", officer.user_id, row_id)
+        log.info("an admin put dead letter %d back in the outbox", row_id)
         await reply_in_chat(update, context, t("deadletters.retried", id=row_id))
     # kick_outbox reads only the context's application (its job queue); it still names the
     # whole container's context until the outbox is its own package.

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Final, TypeAlias
 
 from telegram import (
+    Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -270,43 +271,50 @@ def _answers_errors(callback: OfficerCallback) -> OfficerCallback:
 # ---------------------------------------------------------------- after a change
 
 
-async def _after_change(
-    context: Context, actor: Officer, record: OfficerRecord, notice_key: str
-) -> str:
-    """Refresh the person's menu and tell them; return a note for the admin if they were not."""
+async def _after_change(context: Context, record: OfficerRecord) -> None:
+    """Refresh the person's menu and send them the notice the change left waiting."""
     application = context.application
-    services = context.services
     if isinstance(application, TipsApplication):
         try:
             await publish_officer_menu(application, record.user_id)
         except TelegramError as error:
             # The change is committed; the menu follows at the next change or restart.
-            log.warning("could not refresh the menu of user %s: %s", record.user_id, error)
-    if record.user_id == actor.user_id:
-        return ""
-    t = translator(await services.language_of(record.user_id))
+            log.warning("could not refresh an officer menu: %s", error)
+    await deliver_waiting_notice(context.bot, context.services, record.user_id)
+
+
+async def deliver_waiting_notice(bot: Bot, services: OfficersNeeds, user_id: int) -> None:
+    """Send a person the notice waiting for them; if Telegram refuses, it waits for their Start.
+
+    A bot may not write first to someone who never started it. What the admin is told must not
+    depend on that (it would tell them who has used the bot), so the notice just waits.
+    """
+    notice = await services.officers.waiting_notice(user_id)
+    if notice is None:
+        return
+    record = await services.officers.record(user_id)
+    t = translator(await services.language_of(user_id))
     values = await _values(services, t, record, None)
     try:
-        await send_text(context.bot, record.user_id, t(notice_key, **values))
+        await send_text(bot, user_id, t(notice.key, **values))
     except TelegramError as error:
-        log.info("could not tell user %s about their access: %s", record.user_id, error)
-        actor_t = translator(await services.language_of(actor.user_id))
-        return "\n" + actor_t("officers.notify.failed")
-    return ""
+        log.info("an officer's notice waits for their next Start: %s", error)
+        return
+    await services.officers.notice_sent(notice)
 
 
-async def _confirm_change(
-    context: Context,
-    t: Translator,
-    actor: Officer,
-    record: OfficerRecord,
-    notice_key: str,
-    key: str,
-) -> str:
+async def _confirm_change(context: Context, t: Translator, record: OfficerRecord, key: str) -> str:
     """Tell the person about a committed change; return the admin's confirmation `key`."""
-    note = await _after_change(context, actor, record, notice_key)
+    await _after_change(context, record)
     values = await _values(context.services, t, record, None)
-    return t(key, **values) + note
+    return t(key, **values)
+
+
+async def notice_on_start(update: Update, context: Context) -> None:
+    """Give someone who presses Start the notice that waited for them."""
+    user = update.effective_user
+    if user is not None:
+        await deliver_waiting_notice(context.bot, context.services, user.id)
 
 
 # ---------------------------------------------------------------- commands
@@ -436,8 +444,9 @@ async def _add(
         await reply_in_chat(update, context, t(error.key, **values))
         return
     key = N_("officers.added") if known is None else N_("officers.restored")
-    text = await _confirm_change(context, t, officer, record, N_("officers.notify.added"), key)
-    await reply_in_chat(update, context, text)
+    text = await _confirm_change(context, t, record, key)
+    # The same words whether or not the person ever started the bot (see deliver_waiting_notice).
+    await reply_in_chat(update, context, text + "\n" + t("officers.notify.promise"))
 
 
 @_answers_errors
@@ -461,9 +470,7 @@ async def set_role(update: Update, context: Context, officer: Officer) -> object
             services.units, " ".join(rest[1:]), within=None, language=t.language
         )
     record = await services.officers.change_role(Actor(officer.user_id), person.user_id, role, unit)
-    text = await _confirm_change(
-        context, t, officer, record, N_("officers.notify.changed"), N_("officers.changed")
-    )
+    text = await _confirm_change(context, t, record, N_("officers.changed"))
     await reply_in_chat(update, context, text)
     return None
 
@@ -484,9 +491,7 @@ async def set_unit(update: Update, context: Context, officer: Officer) -> object
         raise InputError(N_("units.error.missing"))
     unit = await resolve_unit(services.units, " ".join(rest), within=None, language=t.language)
     record = await services.officers.change_unit(Actor(officer.user_id), person.user_id, unit)
-    text = await _confirm_change(
-        context, t, officer, record, N_("officers.notify.changed"), N_("officers.changed")
-    )
+    text = await _confirm_change(context, t, record, N_("officers.changed"))
     await reply_in_chat(update, context, text)
     return None
 
@@ -556,9 +561,7 @@ async def remove_confirmed(update: Update, context: Context, officer: Officer) -
         await query.edit_message_text(t(error.key, **values))
         return None
     await query.answer()
-    text = await _confirm_change(
-        context, t, officer, record, N_("officers.notify.removed"), N_("officers.removed")
-    )
+    text = await _confirm_change(context, t, record, N_("officers.removed"))
     await query.edit_message_text(text)
     return None
 
@@ -635,6 +638,11 @@ async def whoami(update: Update, context: Context, officer: Officer) -> object:
 
 
 # ---------------------------------------------------------------- wiring
+
+
+def start_handlers() -> list[BaseHandler[Update, Context, object]]:
+    """Return what /start does for officers: it goes in a group before core's /start."""
+    return [CommandHandler("start", notice_on_start, filters=PRIVATE)]
 
 
 def handlers() -> list[BaseHandler[Update, Context, object]]:

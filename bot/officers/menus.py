@@ -82,7 +82,7 @@ async def publish_officer_menu(application: TipsApplication[Any], user_id: int) 
     except (BadRequest, Forbidden) as error:
         # Typically "chat not found": the person has not opened the bot yet. The digest is not
         # stored, so the next change or restart tries again.
-        log.warning("could not publish the officer menu of user %s: %s", user_id, error)
+        log.warning("could not publish an officer menu: %s", error)
         return False
     await services.officers.repository.set_menu_digest(user_id, digest, services.clock.now())
     return True

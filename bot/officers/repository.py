@@ -51,6 +51,15 @@ class OfficerRecord:
 
 
 @dataclass(frozen=True)
+class WaitingNotice:
+    """A notice for a person that Telegram could not deliver yet: its catalog key, its version."""
+
+    user_id: int
+    key: str
+    version: int
+
+
+@dataclass(frozen=True)
 class OfficerChange:
     """One entry of the history: who changed whom, when, from what to what."""
 
@@ -295,3 +304,44 @@ class OfficersRepository:
                     "updated_at = excluded.updated_at",
                     (user_id, digest, now.isoformat(timespec="seconds")),
                 )
+
+    # ------------------------------------------------------------ notices waiting for Start
+
+    async def notice_in(self, conn: aiosqlite.Connection, user_id: int) -> str | None:
+        """Return the key of the notice waiting for a person, inside an open transaction."""
+        async with conn.execute(
+            "SELECT notice FROM officer_notices WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set_notice(
+        self, conn: aiosqlite.Connection, user_id: int, key: str | None, now: datetime
+    ) -> None:
+        """Make `key` the notice waiting for a person (None: nothing waits), in a transaction."""
+        if key is None:
+            await conn.execute("DELETE FROM officer_notices WHERE user_id = ?", (user_id,))
+            return
+        await conn.execute(
+            "INSERT INTO officer_notices (user_id, notice, version, queued_at) VALUES (?, ?, 1, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET notice = excluded.notice, "
+            "version = officer_notices.version + 1, queued_at = excluded.queued_at",
+            (user_id, key, now.isoformat(timespec="seconds")),
+        )
+
+    async def waiting_notice(self, user_id: int) -> WaitingNotice | None:
+        """Return the notice waiting for a person, or None."""
+        row = await self._db.fetch_one(
+            "SELECT notice, version FROM officer_notices WHERE user_id = ?", (user_id,)
+        )
+        if row is None:
+            return None
+        return WaitingNotice(user_id, str(row["notice"]), int(row["version"]))
+
+    async def clear_notice(self, notice: WaitingNotice) -> None:
+        """Forget a notice once sent, unless a newer one replaced it meanwhile."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM officer_notices WHERE user_id = ? AND version = ?",
+                (notice.user_id, notice.version),
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 import aiosqlite
 from telegram import Bot
@@ -23,6 +24,7 @@ from bot.officers.repository import (
     OfficerRecord,
     OfficersRepository,
     Via,
+    WaitingNotice,
 )
 from bot.units import Unit, UnitsRepository
 
@@ -30,6 +32,21 @@ log = logging.getLogger(__name__)
 
 # Officers' names come from Telegram (first + last name, at most 64 + 64 characters).
 MAX_DISPLAY_NAME = 130
+
+NOTICE_ADDED: Final = N_("officers.notify.added")
+NOTICE_CHANGED: Final = N_("officers.notify.changed")
+NOTICE_REMOVED: Final = N_("officers.notify.removed")
+# The notice a change leaves waiting for its person until it is delivered (at once, or when they
+# next press Start): (when nothing or a later notice waits, when their first contact still
+# waits). Someone who never got their first contact is told of their access as it stands when
+# it is sent, or, once removed, not at all.
+_NEXT_NOTICE: Final[dict[Action, tuple[str, str | None]]] = {
+    "add": (NOTICE_ADDED, NOTICE_ADDED),
+    "restore": (NOTICE_ADDED, NOTICE_ADDED),
+    "role": (NOTICE_CHANGED, NOTICE_ADDED),
+    "unit": (NOTICE_CHANGED, NOTICE_ADDED),
+    "remove": (NOTICE_REMOVED, None),
+}
 
 
 class OfficerError(Refusal):
@@ -198,6 +215,14 @@ class OfficersService:
         record = await self.repository.get(user_id)
         if record is not None and cleaned and record.display_name != cleaned:
             await self.repository.set_display_name(user_id, cleaned)
+
+    async def waiting_notice(self, user_id: int) -> WaitingNotice | None:
+        """Return the notice waiting for a person (their access, told when Telegram lets us)."""
+        return await self.repository.waiting_notice(user_id)
+
+    async def notice_sent(self, notice: WaitingNotice) -> None:
+        """Forget a notice that reached its person (a newer one stays)."""
+        await self.repository.clear_notice(notice)
 
     # ------------------------------------------------------------ changes
 
@@ -376,11 +401,20 @@ class OfficersService:
                     "after": after.snapshot(),
                 },
             )
-        log.info(
-            "officer %s: %s by %s %s",
-            user_id,
-            action,
-            actor.via,
-            "" if actor.user_id is None else actor.user_id,
-        )
+        await self._leave_notice(conn, actor, action, user_id)
+        # Who changed whom is in the audit log; the log names no Telegram id.
+        log.info("officer record: %s by %s", action, actor.via)
         return after
+
+    async def _leave_notice(
+        self, conn: aiosqlite.Connection, actor: Actor, action: Action, user_id: int
+    ) -> None:
+        """Queue the person's notice of a change in its transaction (see _NEXT_NOTICE)."""
+        waiting = await self.repository.notice_in(conn, user_id)
+        if waiting is None and (actor.via == "cli" or actor.user_id == user_id):
+            # Changes from the command line, and one's own, were never announced; one that is
+            # waiting is still kept true.
+            return
+        fresh, after_first_contact = _NEXT_NOTICE[action]
+        notice = after_first_contact if waiting == NOTICE_ADDED else fresh
+        await self.repository.set_notice(conn, user_id, notice, self._clock.now())

@@ -160,8 +160,7 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
         await reply_in_chat(update, context, "\n".join(lines))
         return None
     log.info(
-        "units imported by admin %s: %d new, %d updated",
-        officer.user_id,
+        "units imported by an admin: %d new, %d updated",
         plan.created,
         plan.updated,
     )

@@ -67,7 +67,7 @@ class AdminAlerts:
                 # An admin who never opened a private chat with the bot (or blocked it) must
                 # not keep the others from being told; they are tried again only if nobody got
                 # it.
-                log.warning("administrator chat %s refuses alerts: %s", chat_id, error)
+                log.warning("an administrator chat refuses alerts: %s", error)
                 refused.append(f"{chat_id}: {error}")
                 continue
             done.add(chat_id)

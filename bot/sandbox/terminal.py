@@ -268,5 +268,7 @@ def main(
         _reset(config.database_path)
     if config.log_level != "DEBUG":
         # Log lines in the middle of the chat hide it; warnings and errors still show.
+        # `bot` has its own level (bot/logging_setup.py), so both are raised.
         logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("bot").setLevel(logging.WARNING)
     return asyncio.run(_session(config, demo=demo, script=lines))

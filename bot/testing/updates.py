@@ -509,6 +509,44 @@ class UpdateBuilder:
         }
         return self._wrap("callback_query", query)
 
+    def inline_callback(self, person: Person, inline_message_id: str, data: str) -> Update:
+        """Build a callback_query from a button on an inline message: it carries no chat."""
+        query = {
+            "id": str(4000000000000000000 + next(self._callback_ids)),
+            "from": person.user_dict(),
+            "inline_message_id": inline_message_id,
+            "chat_instance": str(7919 * person.id),
+            "data": data,
+        }
+        return self._wrap("callback_query", query)
+
+    def inline_query(self, person: Person, query: str) -> Update:
+        """Build an inline_query: the person typed "@bot query" in a chat; it carries no chat."""
+        payload = {
+            "id": str(5000000000000000000 + next(self._callback_ids)),
+            "from": person.user_dict(),
+            "query": query,
+            "offset": "",
+            "chat_type": "sender",
+        }
+        return self._wrap("inline_query", payload)
+
+    def reaction(
+        self, person: Person, message_id: int, emoji: str = "👍", *, chat_id: int | None = None
+    ) -> Update:
+        """Build a message_reaction: the person set a reaction on a message of the chat."""
+        payload = {
+            "chat": self._chat(person, chat_id, None),
+            "message_id": message_id,
+            "user": person.user_dict(),
+            "date": self._now(),
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": emoji}],
+        }
+        # Not through _wrap: a reaction's message_id names a message, it is none itself.
+        data = {"update_id": self._next_update_id(), "message_reaction": payload}
+        return Update.de_json(data, self.bot)
+
     def my_chat_member_blocked(self, person: Person) -> Update:
         """Build the my_chat_member update Telegram sends when the person blocks the bot."""
         return self._my_chat_member(person, "member", "kicked")

@@ -1,9 +1,18 @@
-"""Flood protection: a resident's burst of messages is cut off politely, not processed.
+"""Flood protection: a person's burst of updates is cut off politely, not processed.
 
-A token bucket per person: a burst of up to `capacity` messages passes (an album of ten photos
-and a few lines of text), then one message per `1 / refill_per_second` seconds. The first message
-over the limit gets one short notice; the rest of the burst is dropped until the bucket refills.
-Buckets live in memory only, keyed by Telegram id, never stored or logged.
+Everything a person can send in bulk counts: messages and edits, button presses (forged callback
+data costs nothing to send), inline queries, reactions, poll answers and the rest, whenever it
+comes from someone in a private chat with the bot or from no chat at all. Groups are the
+officers' own (their chatter is ignored anyway) and channels have no person behind an update.
+
+A token bucket per person, shared by all those kinds (so mixing them buys nothing): a burst of
+up to `capacity` updates passes (an album of ten photos and a few lines of text), then one per
+`1 / refill_per_second` seconds. The first update over the limit gets one short notice: a
+message in the chat, or for a button press an alert on the press itself; the rest of the burst
+is dropped without a word, and no further notice comes before the bucket had time to refill
+(`capacity / refill_per_second` seconds). Dropped presses get no answer at all: answering each
+would spend the bot's own request budget (AIORateLimiter) on the flood, and the client gives up
+on its own. Buckets live in memory only, keyed by Telegram id, never stored or logged.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -32,9 +41,11 @@ CAPACITY = 30
 REFILL_PER_SECOND = 1.0
 _MAX_PEOPLE = 50_000
 
+Context: TypeAlias = "BotContext[Services]"
+
 
 class Verdict(Enum):
-    """What to do with one message."""
+    """What to do with one update."""
 
     PASS = "pass"
     WARN = "warn"
@@ -45,7 +56,7 @@ class Verdict(Enum):
 class _Bucket:
     tokens: float
     at: float
-    warned: bool = False
+    warned_at: float | None = None
 
 
 class FloodGuard:
@@ -63,7 +74,7 @@ class FloodGuard:
         self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
 
     def check(self, person: int) -> Verdict:
-        """Take a token for one message of `person` and say what to do with it."""
+        """Take a token for one update of `person` and say what to do with it."""
         now = self._clock()
         bucket = self._buckets.get(person)
         if bucket is None:
@@ -77,30 +88,63 @@ class FloodGuard:
             self._buckets.popitem(last=False)
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            bucket.warned = False
             return Verdict.PASS
-        if bucket.warned:
+        # A flood that goes on at the refill rate passes an update now and then; it must not
+        # earn a notice each time (the notices would be the flood), only once per refill time.
+        if bucket.warned_at is not None and now - bucket.warned_at < self.capacity / self.refill:
             return Verdict.DROP
-        bucket.warned = True
+        bucket.warned_at = now
         return Verdict.WARN
 
 
-def flood_guard(guard: FloodGuard | None = None) -> TypeHandler[Update, Any, None]:
-    """Return the handler that drops a resident's message bursts (add it in the first group)."""
-    buckets = guard or FloodGuard()
+def sender(update: Update) -> int | None:
+    """Return the Telegram id of the person whose update this guard counts, or None."""
+    user = update.effective_user
+    if user is None:
+        return None
+    chat = update.effective_chat
+    # No chat: inline queries, chosen inline results, presses on inline messages, poll answers.
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return None
+    return user.id
 
-    async def check(update: Update, context: BotContext[Services]) -> None:
-        message = update.message
-        user = update.effective_user
-        if message is None or user is None or message.chat.type != ChatType.PRIVATE:
+
+class FloodGuardHandler(TypeHandler[Update, Context, None]):
+    """The handler that cuts a person's bursts (add it in the first group)."""
+
+    def __init__(self, guard: FloodGuard) -> None:
+        super().__init__(Update, self._check)
+        self.guard = guard
+
+    async def _check(self, update: Update, context: Context) -> None:
+        person = sender(update)
+        if person is None:
             return
-        verdict = buckets.check(user.id)
+        verdict = self.guard.check(person)
         if verdict is Verdict.PASS:
             return
         if verdict is Verdict.WARN:
-            t = context.t
-            with contextlib.suppress(TelegramError):
-                await send_text(context.bot, message.chat.id, t("tips.flood"))
+            await _notice(update, context)
         raise ApplicationHandlerStop
 
-    return TypeHandler(Update, check)
+
+async def _notice(update: Update, context: Context) -> None:
+    """Tell the person once that they go too fast: on the pressed button, or in their chat."""
+    t = context.t
+    query = update.callback_query
+    chat = update.effective_chat
+    # A person who blocked the bot, or an old press, may refuse it: the cut stands anyway.
+    with contextlib.suppress(TelegramError):
+        if query is not None:
+            await query.answer(t.label("tips.flood.pressed"), show_alert=True)
+        elif chat is not None:
+            await send_text(context.bot, chat.id, t("tips.flood"))
+
+
+def flood_guard(clock: Callable[[], float] = time.monotonic) -> FloodGuardHandler:
+    """Return the handler that drops a person's bursts (add it in the first group).
+
+    `clock`: seconds that never go back; the application passes its own `Clock.monotonic`, so
+    that time moved forward in the sandbox or a test refills the buckets as real time would.
+    """
+    return FloodGuardHandler(FloodGuard(clock=clock))

@@ -8,13 +8,27 @@ officer who asked is told; any other permanent refusal ends in a dead letter
 (bot/outbox/deliverer.py).
 Officers' chats read answers under the tip's card, with the answer's text and nothing about who
 wrote it; an officers' chat that refuses them makes them wait, like cards.
+
+Links in questions. A tipster who opens a link shows their IP address to whoever runs the site,
+and a t.me link or an @username leads them to an account that learns theirs. The question goes
+as text (escaped, so it carries no markup of the officer's own) with previews off, but that is
+not enough: Telegram itself turns addresses in any text into tappable links, and the Bot API has
+no parameter against it. So `defang` breaks what Telegram's parser (TDLib's `find_entities`)
+would recognise, the way security reports write links: `example[.]com`, `https[:]//`, `[@]name`.
+Visible brackets rather than an invisible zero-width character: the tipster sees that the
+address was broken on purpose, copying it does not give a working link, and TDLib accepts some
+zero-width characters inside a domain. It breaks more than Telegram links (a dot before any
+letter, as in "TP.HCM"; TDLib links a bare domain only with a known top-level domain): the list
+of those grows, the rule does not have to. The text stored and shown to officers is as typed;
+the officer is warned (`link_warning`), and every question tells the tipster not to open links.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from functools import partial
-from typing import Protocol
+from typing import Final, Protocol
 
 from telegram import LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
@@ -22,7 +36,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
-from bot.kernel.i18n import Language, translator
+from bot.kernel.i18n import Language, Translator, translator
 from bot.officers.service import OfficersService
 from bot.outbox.deliverer import (
     Delivery,
@@ -40,6 +54,36 @@ from bot.triage.render import answer_text, question_text, reply_keyboard
 from bot.triage.service import TriageService
 
 log = logging.getLogger(__name__)
+
+# Invisible characters that must not hide a dot or a scheme from `defang` (soft hyphen, zero
+# widths, joiners, direction marks and isolates, the byte-order mark).
+_INVISIBLE: Final = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+# Full stops that IDNA (RFC 3490) reads as the dot between labels: a client that follows it
+# would open "example。com" as example.com.
+_DOTS: Final = ".\u3002\uff0e\uff61"
+# A dot that joins a name to a label starting with a letter: every domain's last dot is one
+# (top-level domains begin with a letter), and e-mail addresses have a domain. A dot before a
+# digit ("3.5", "1.000.000 đồng") is left alone unless it is part of an IPv4 address.
+_DOMAIN_DOT: Final = re.compile(rf"(?<=[\w~-])[{_INVISIBLE}]*[{_DOTS}][{_INVISIBLE}]*(?=[^\W\d_])")
+_IPV4: Final = re.compile(rf"(?<![\w{_DOTS}])\d{{1,3}}(?:[{_DOTS}]\d{{1,3}}){{3}}(?![\w])")
+_ANY_DOT: Final = re.compile(rf"[{_DOTS}]")
+# "https://", "tg://", "ton://": a scheme opens whatever follows (tg:// needs no dot at all).
+_SCHEME: Final = re.compile(rf"(?<=[A-Za-z0-9])[{_INVISIBLE}]*:[{_INVISIBLE}]*(?=//)")
+# A mention (@name) links to an account.
+_MENTION: Final = re.compile(r"[@\uff20](?=[A-Za-z0-9_])")
+
+
+def defang(text: str) -> str:
+    """Return plain `text` with everything Telegram would make tappable broken, visibly."""
+    broken = _IPV4.sub(lambda match: _ANY_DOT.sub("[.]", match.group(0)), text)
+    broken = _DOMAIN_DOT.sub("[.]", broken)
+    broken = _SCHEME.sub("[:]", broken)
+    return _MENTION.sub("[@]", broken)
+
+
+def link_warning(t: Translator, question: str) -> str:
+    """Return the warning for an officer whose question holds something like a link, or ""."""
+    return "" if defang(question) == question else "\n\n" + t("triage.ask.link_warning")
 
 
 class RelayNeeds(Protocol):
@@ -101,9 +145,10 @@ async def deliver_question(
     try:
         await deliverer.bot.send_message(
             chat_id,
-            question_text(t, tip, message.body, officer_name or None),
+            question_text(t, tip, defang(message.body), officer_name or None),
             parse_mode=ParseMode.HTML,
             protect_content=True,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
             reply_markup=reply_keyboard(t, services.keyring, message.id),
         )
     except TelegramError as error:
@@ -132,7 +177,7 @@ async def _question_failed(
             parse_mode=ParseMode.HTML,
         )
     except TelegramError as error:
-        log.warning("could not tell officer %s a question failed: %s", message.officer_id, error)
+        log.warning("could not tell an officer their question failed: %s", error)
 
 
 async def deliver_answer(services: RelayNeeds, deliverer: OutboxDeliverer, row: OutboxRow) -> None:

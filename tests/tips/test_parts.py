@@ -78,6 +78,19 @@ def test_flood_guard_lets_a_burst_through_then_warns_once_then_drops() -> None:
     assert guard.check(1) is Verdict.PASS
 
 
+def test_a_flood_at_the_refill_rate_gets_one_notice_per_refill_time() -> None:
+    now = [0.0]
+    guard = FloodGuard(capacity=5, refill_per_second=1, clock=lambda: now[0])
+    assert [guard.check(1) for _ in range(6)] == [Verdict.PASS] * 5 + [Verdict.WARN]
+    verdicts = []
+    for _ in range(11):
+        now[0] += 0.5
+        verdicts.append(guard.check(1))
+    # Two a second: every other one passes on a refilled token, and the next notice waits until
+    # the bucket could have refilled (5 s), or the notices would be a flood of their own.
+    assert verdicts == [Verdict.DROP, Verdict.PASS] * 5 + [Verdict.WARN]
+
+
 def test_retry_delay_doubles_up_to_the_cap() -> None:
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert retry_delay(50) == MAX_RETRY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
@@ -340,3 +341,49 @@ async def test_an_answer_the_officers_chat_refuses_waits_and_is_retried(
     assert ANSWER in desk.api.last_message(OFFICERS).plain_text
     [row] = await _outbox(desk, "relay_reply")
     assert row["delivered_at"] is not None
+
+
+LINKY = (
+    "Anh xem https://example.com/a?x=1 hay t.me/joinchat/AbC, 1.2.3.4, ví-dụ。org, nhắn "
+    "@kg_police hoặc a.b@mail.vn nhé"
+)
+# What Telegram would make tappable in plain text: a scheme, a dot (or one of the dots its
+# parser takes for one) between a name and a label that starts with a letter, an IPv4
+# address, an @name. Written apart from bot.triage.relay.defang on purpose.
+TAPPABLE = (
+    r"://",
+    r"[^\W_][.\u3002\uff0e\uff61][^\W\d_]",
+    r"\d[.\u3002\uff0e\uff61]\d{1,3}[.\u3002\uff0e\uff61]\d{1,3}[.\u3002\uff0e\uff61]\d",
+    r"[@\uff20]\w",
+)
+
+
+async def test_links_in_a_question_reach_the_tipster_broken_without_preview_and_officers_are_warned(
+    desk: BotHarness,
+) -> None:
+    tip = await plant(desk)
+    shown = await card(desk, tip)
+    await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
+    assert "Telegram sẽ biến thành đường link" not in desk.api.last_text(OFFICER_RG.id)
+    await desk.say(OFFICER_RG, f"/ask {tip.code} {LINKY}")
+    warning = "⚠️ Câu hỏi của bạn có phần mà Telegram sẽ biến thành đường link"
+    assert warning in desk.api.last_text(OFFICER_RG.id)
+    await deliver(desk)
+    got = desk.api.last_message(TIPSTER.id)
+    sent = [call for call in desk.api.calls_for("sendMessage") if call.chat_id == TIPSTER.id][-1]
+    assert got.plain_text.count("Đừng mở đường link") == 1
+    assert (
+        "Anh xem https[:]//example[.]com/a?x=1 hay t[.]me/joinchat/AbC, 1[.]2[.]3[.]4, "
+        "ví-dụ[.]org, nhắn [@]kg_police hoặc a[.]b[@]mail[.]vn nhé"
+    ) in got.plain_text
+    assert [pattern for pattern in TAPPABLE if re.search(pattern, got.plain_text)] == []
+    # Only the bot's own frame is formatted: the officer's words carry no entity of their own.
+    assert {entity["type"] for entity in got.raw["entities"]} <= {"bold", "code", "italic"}
+    assert sent.params.get("link_preview_options") == {"is_disabled": True}
+    # Typed after the card's button, the same warning.
+    await press(desk, OFFICER_RG, shown, "❓ Hỏi người báo tin")
+    await desk.say(OFFICER_RG, "Có phải trang t.me/abc không?")
+    assert warning in desk.api.last_text(OFFICER_RG.id)
+    # Stored and shown to the officers as typed.
+    bodies = await desk.app.services.db.fetch_all("SELECT body FROM tip_messages ORDER BY id")
+    assert [row["body"] for row in bodies] == [QUESTION, LINKY, "Có phải trang t.me/abc không?"]

@@ -15,6 +15,7 @@ from bot.ptb.messaging import reply_in_chat, send_text
 from bot.ptb.refusals import answers_refusals
 from bot.triage.handlers.common import after_command
 from bot.triage.needs import Context
+from bot.triage.relay import link_warning
 from bot.triage.render import parse_ask
 from bot.triage.service import TriageError
 
@@ -33,9 +34,10 @@ async def ask_command(update: Update, context: Context, officer: Officer) -> obj
     if len(parts) < 2:
         raise TriageError(N_("triage.ask.usage"))
     tip = await services.triage.find(officer, parts[0])
-    await services.triage.ask(officer, tip.id, parts[1])
+    asked = await services.triage.ask(officer, tip.id, parts[1])
     kick_outbox(context)
-    await reply_in_chat(update, context, t("triage.ask.queued", code=tip.code))
+    queued = t("triage.ask.queued", code=tip.code) + link_warning(t, asked.body)
+    await reply_in_chat(update, context, queued)
     return None
 
 
@@ -77,7 +79,7 @@ async def question_typed(update: Update, context: Context, officer: Officer) -> 
     if message is None or not isinstance(tip_id, int):
         return ConversationHandler.END
     try:
-        await services.triage.ask(officer, tip_id, message.text or "")
+        asked = await services.triage.ask(officer, tip_id, message.text or "")
     except TriageError as error:
         await reply_in_chat(update, context, error.text(t))
         return None if error.key == "triage.error.too_long" else ConversationHandler.END
@@ -85,7 +87,8 @@ async def question_typed(update: Update, context: Context, officer: Officer) -> 
         context.user_data.pop(_ASKING, None)
     kick_outbox(context)
     tip = await services.tips.tips.by_id(tip_id)
-    await reply_in_chat(update, context, t("triage.ask.queued", code=tip.code if tip else "?"))
+    queued = t("triage.ask.queued", code=tip.code if tip else "?") + link_warning(t, asked.body)
+    await reply_in_chat(update, context, queued)
     return ConversationHandler.END
 
 

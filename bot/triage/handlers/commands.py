@@ -110,7 +110,7 @@ async def assigned(context: Context, officer: Officer, change: Change, t: Transl
                 ),
             )
         except TelegramError as error:
-            log.info("could not tell officer %s about an assignment: %s", assignee, error)
+            log.info("could not tell an officer about an assignment: %s", error)
     return t("triage.assign.done", code=change.after.code, name=names[assignee])
 
 
