@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import aiosqlite
 from telegram import Bot
@@ -11,6 +11,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, MessageHa
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.audit.jobs import schedule_anchors
+from bot.container import Container
 from bot.core import handlers as core
 from bot.figures.handlers import figures_handlers
 from bot.inbox.service import ParkAlert
@@ -29,7 +30,6 @@ from bot.ptb.application import CONTEXT_TYPES, TipsApplication
 from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
 from bot.ptb.errors import on_error
 from bot.ptb.persistence import flush_after_update
-from bot.services import Services
 from bot.tips import handlers as tips
 from bot.triage import handlers as triage
 
@@ -47,8 +47,11 @@ OFFICER_EXTENSIONS = -1
 FEATURES = 0
 PERSISTENCE = 100
 
+# The builder as python-telegram-bot types it, before build() fixes its parameters.
+AnyBuilder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
 
-def _parked_alert(services: Services) -> ParkAlert:
+
+def _parked_alert(services: Container) -> ParkAlert:
     """Return what tells the administrators, in the parking transaction, of a parked update."""
 
     async def alert(conn: aiosqlite.Connection, update_id: int, error: str) -> None:
@@ -88,18 +91,40 @@ def build_application(
     *,
     clock: Clock | None = None,
     processor: MakeProcessor = ConcurrentUpdates,
-) -> TipsApplication[Services]:
+) -> TipsApplication[Container]:
     """Build the bot: services, Telegram client, handlers in their deliberate order."""
     shared = _shared_request(request)
-    services = Services(settings, clock=clock, outbox_bot=_outbox_bot(settings, shared))
-    builder = (
+    services = Container(settings, clock=clock, outbox_bot=_outbox_bot(settings, shared))
+    builder = _builder(settings, services, shared)
+    if request is not None:
+        builder = builder.get_updates_request(request)
+    # Always our processor: it keeps each person's updates in order and runs every update
+    # taken from the durable inbox inside its turn (bot.inbox), even one at a time.
+    # (`processor`: the benchmarks time updates with their own, built the same way.)
+    builder = builder.concurrent_updates(
+        processor(settings.concurrent_updates, around=services.inbox.run)
+    )
+    application = cast(TipsApplication[Container], builder.build())
+    services.inbox.attach(application.process_update, on_park=_parked_alert(services))
+    _add_menu(services)
+    _add_handlers(application, services)
+    application.startup_hooks.append(officers.on_startup)
+    application.add_error_handler(on_error)
+    _schedule_jobs(application, services)
+    application.add_handler(flush_after_update(), group=PERSISTENCE)
+    return application
+
+
+def _builder(settings: Settings, services: Container, request: BaseRequest) -> AnyBuilder:
+    """Return python-telegram-bot's builder with our application, context, limits and state."""
+    return (
         ApplicationBuilder()
         .application_class(TipsApplication, kwargs={"services": services})
         .context_types(CONTEXT_TYPES)
         .token(settings.token())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
-        .request(shared)
+        .request(request)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
         .rate_limiter(
             AIORateLimiter(
@@ -111,25 +136,21 @@ def build_application(
                 max_retries=3,
             )
         )
+        # Conversation states in SQLite (sealed keys), so a restart resumes every resident.
+        .persistence(tips.persistence(services.db, services.keyring, services.clock))
     )
-    # Conversation states in SQLite (sealed keys), so a restart resumes every resident.
-    builder = builder.persistence(tips.persistence(services.db, services.keyring, services.clock))
-    if request is not None:
-        builder = builder.get_updates_request(request)
-    # Always our processor: it keeps each person's updates in order and runs every update
-    # taken from the durable inbox inside its turn (bot.inbox), even one at a time.
-    # (`processor`: the benchmarks time updates with their own, built the same way.)
-    builder = builder.concurrent_updates(
-        processor(settings.concurrent_updates, around=services.inbox.run)
-    )
-    application = cast(TipsApplication[Services], builder.build())
-    services.inbox.attach(application.process_update, on_park=_parked_alert(services))
 
+
+def _add_menu(services: Container) -> None:
+    """The main menu's buttons, in the order residents see them."""
     services.menu.add("tips.menu.send", tips.send_from_menu, order=10)
     services.menu.add("tips.menu.mine", tips.my_tips, order=20)
     services.menu.add("menu.help", core.help_command, order=80)
     services.menu.add("menu.language", core.language_command, order=90)
 
+
+def _add_handlers(application: TipsApplication[Container], services: Container) -> None:
+    """Every handler, in the order python-telegram-bot must consult them."""
     application.add_handler(tips.flood_guard(services.clock.monotonic), group=GUARDS)
     application.add_handlers(officers.start_handlers(), group=WAITING_NOTICES)
     application.add_handlers(triage.early_handlers(), group=OFFICER_EXTENSIONS)
@@ -159,15 +180,17 @@ def build_application(
     application.add_handlers(triage.handlers(), group=FEATURES)
     # Admins' view of the outbox's dead letters (guarded like the officers' commands).
     application.add_handlers(deadletters.handlers(), group=FEATURES)
-    application.startup_hooks.append(officers.on_startup)
     application.add_handlers(core.fallbacks(), group=FEATURES)
-    application.add_error_handler(on_error)
+
+
+def _schedule_jobs(application: TipsApplication[Container], services: Container) -> None:
+    """Every periodic job: backups, anchors, inbox pruning, retention, outbox, tips, triage."""
     schedule_backups(application)
     schedule_anchors(application)
     schedule_inbox_pruning(application)
     schedule_retention(application)
-    schedule_outbox(application.job_queue, services.deliverer, settings.outbox_interval_seconds)
+    schedule_outbox(
+        application.job_queue, services.deliverer, services.settings.outbox_interval_seconds
+    )
     tips.schedule_jobs(application)
     triage.register(application)
-    application.add_handler(flush_after_update(), group=PERSISTENCE)
-    return application

@@ -17,8 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final, TypeAlias
 
 from telegram import (
@@ -52,6 +50,16 @@ from bot.officers.access import (
     officer_command,
     officer_message,
     refuse,
+)
+from bot.officers.labels import (
+    ACTION_KEYS,
+    Person,
+    local_time,
+    person_label,
+    record_values,
+    role_label,
+    scope_label,
+    state_label,
 )
 from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
 from bot.officers.model import Role, as_role
@@ -88,76 +96,6 @@ _ID_ATTEMPT = re.compile(r"[-+]?\d")
 PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 PRIVATE_OR_GROUP = filters.UpdateType.MESSAGE & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
 
-ROLE_KEYS: Final[dict[Role, str]] = {
-    "admin": N_("officers.role.admin"),
-    "officer": N_("officers.role.officer"),
-    "analyst": N_("officers.role.analyst"),
-}
-ACTION_KEYS: Final[dict[str, str]] = {
-    "add": N_("officers.log.add"),
-    "restore": N_("officers.log.restore"),
-    "role": N_("officers.log.role"),
-    "unit": N_("officers.log.unit"),
-    "remove": N_("officers.log.remove"),
-}
-
-
-@dataclass(frozen=True)
-class _Person:
-    """The person a command is about: a Telegram id, and a name when Telegram showed one."""
-
-    user_id: int
-    name: str = ""
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def person_label(name: str, user_id: int) -> str:
-    """Return "Name (id)" as plain text, or the id alone when no name is known."""
-    return f"{name} ({user_id})" if name else str(user_id)
-
-
-def role_label(t: Translator, role: str) -> str:
-    """Return a role in the translator's language."""
-    checked = as_role(role)
-    return t.label(ROLE_KEYS[checked]) if checked else role
-
-
-async def _scope_label(services: OfficersNeeds, t: Translator, unit_id: int | None) -> str:
-    if unit_id is None:
-        return t.label("officers.scope.all")
-    unit = await services.units.by_id(unit_id)
-    return unit_label(unit, t.language) if unit is not None else str(unit_id)
-
-
-async def _values(
-    services: OfficersNeeds, t: Translator, record: OfficerRecord | None, person: _Person | None
-) -> dict[str, object]:
-    """Return the placeholders every registry message may use: person, role, unit."""
-    user_id = record.user_id if record else person.user_id if person else 0
-    name = (person.name if person else "") or (record.display_name if record else "")
-    name = services.officers.name_of(user_id, name)
-    values: dict[str, object] = {"person": person_label(name, user_id), "id": user_id}
-    values["role"] = role_label(t, record.role) if record else ""
-    values["unit"] = await _scope_label(services, t, record.unit_id) if record else ""
-    return values
-
-
-def _state_label(t: Translator, state: dict[str, Any] | None) -> str:
-    if state is None:
-        return "—"
-    if not state.get("active", True):
-        return t.label("officers.state.revoked")
-    unit = state.get("unit") or t.label("officers.scope.all")
-    return f"{role_label(t, str(state.get('role', '')))} · {unit}"
-
-
-def _local_time(services: OfficersNeeds, stamp: str) -> str:
-    moment = datetime.fromisoformat(stamp).astimezone(services.settings.zone)
-    return moment.strftime("%d/%m/%Y %H:%M")
-
-
 # ---------------------------------------------------------------- parsing
 
 
@@ -178,7 +116,7 @@ def _user_id(token: str, context: Context) -> int:
     return user_id
 
 
-def person_in(message: Message) -> _Person:
+def person_in(message: Message) -> Person:
     """Return the person a message stands for: a forward's author, a contact, or its sender."""
     origin = message.forward_origin
     user: User | None
@@ -194,14 +132,14 @@ def person_in(message: Message) -> _Person:
         if contact.user_id is None:
             raise InputError(N_("officers.error.contact_without_account"))
         name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
-        return _Person(contact.user_id, name)
+        return Person(contact.user_id, name)
     else:
         user = message.from_user
     if user is None:
         raise InputError(N_("officers.error.not_a_person"))
     if user.is_bot:
         raise InputError(N_("officers.error.is_bot"))
-    return _Person(user.id, user.full_name)
+    return Person(user.id, user.full_name)
 
 
 def _replied_message(update: Update) -> Message | None:
@@ -215,10 +153,10 @@ def _replied_message(update: Update) -> Message | None:
     return reply
 
 
-def _target(update: Update, context: Context, args: list[str]) -> tuple[_Person | None, list[str]]:
+def _target(update: Update, context: Context, args: list[str]) -> tuple[Person | None, list[str]]:
     """Split off who the command is about: a leading id, or the author of the replied message."""
     if args and _ID_ATTEMPT.match(args[0]):
-        return _Person(_user_id(args[0], context)), args[1:]
+        return Person(_user_id(args[0], context)), args[1:]
     reply = _replied_message(update)
     if reply is not None:
         return person_in(reply), args
@@ -255,8 +193,8 @@ def _names_the_person(callback: OfficerCallback) -> OfficerCallback:
         try:
             return await callback(update, context, officer)
         except OfficerError as error:
-            person = None if error.user_id is None else _Person(error.user_id)
-            values = await _values(context.services, context.t, error.record, person)
+            person = None if error.user_id is None else Person(error.user_id)
+            values = await record_values(context.services, context.t, error.record, person)
             raise Refusal(error.key, **values) from error
 
     return wrapper
@@ -294,7 +232,7 @@ async def deliver_waiting_notice(bot: Bot, services: OfficersNeeds, user_id: int
         return
     record = await services.officers.record(user_id)
     t = translator(await services.language_of(user_id))
-    values = await _values(services, t, record, None)
+    values = await record_values(services, t, record, None)
     try:
         await send_text(bot, user_id, t(notice.key, **values))
     except TelegramError as error:
@@ -306,7 +244,7 @@ async def deliver_waiting_notice(bot: Bot, services: OfficersNeeds, user_id: int
 async def _confirm_change(context: Context, t: Translator, record: OfficerRecord, key: str) -> str:
     """Tell the person about a committed change; return the admin's confirmation `key`."""
     await _after_change(context, record)
-    values = await _values(context.services, t, record, None)
+    values = await record_values(context.services, t, record, None)
     return t(key, **values)
 
 
@@ -405,7 +343,7 @@ async def add_officer_person(update: Update, context: Context, officer: Officer)
         text = (message.text or "").strip()
         if utf16_length(text) > MAX_COMMAND_LENGTH or not _ID_ATTEMPT.match(text):
             raise InputError(N_("officers.error.person_expected"))
-        person = _Person(_user_id(text, context))
+        person = Person(_user_id(text, context))
     role, unit_id = pending
     unit = None if unit_id is None else await services.units.by_id(unit_id)
     await _add(update, context, officer, person, role, unit)
@@ -427,7 +365,7 @@ async def _add(
     update: Update,
     context: Context,
     officer: Officer,
-    person: _Person,
+    person: Person,
     role: Role,
     unit: Unit | None,
 ) -> None:
@@ -440,7 +378,7 @@ async def _add(
             Actor(officer.user_id), person.user_id, role, unit, display_name=name
         )
     except OfficerError as error:
-        values = await _values(services, t, error.record, _Person(person.user_id, name))
+        values = await record_values(services, t, error.record, Person(person.user_id, name))
         await reply_in_chat(update, context, t(error.key, **values))
         return
     key = N_("officers.added") if known is None else N_("officers.restored")
@@ -529,7 +467,7 @@ async def remove_officer(update: Update, context: Context, officer: Officer) -> 
             ]
         ]
     )
-    values = await _values(services, t, record, None)
+    values = await record_values(services, t, record, None)
     await reply_in_chat(update, context, t("officers.remove.confirm", **values), markup)
     return None
 
@@ -556,7 +494,7 @@ async def remove_confirmed(update: Update, context: Context, officer: Officer) -
             Actor(officer.user_id), user_id, expected_version=version
         )
     except OfficerError as error:
-        values = await _values(services, t, error.record, _Person(user_id))
+        values = await record_values(services, t, error.record, Person(user_id))
         await query.answer()
         await query.edit_message_text(t(error.key, **values))
         return None
@@ -606,13 +544,13 @@ def _change_line(services: OfficersNeeds, t: Translator, change: OfficerChange) 
         actor = person_label(names.name_of(change.actor_id, change.actor_name), change.actor_id)
     return t(
         ACTION_KEYS[change.action],
-        at=_local_time(services, change.at),
+        at=local_time(services, change.at),
         actor=actor,
         person=person_label(
             names.name_of(change.officer_id, change.officer_name), change.officer_id
         ),
-        old=_state_label(t, change.before),
-        new=_state_label(t, change.after),
+        old=state_label(t, change.before),
+        new=state_label(t, change.after),
     )
 
 
@@ -620,7 +558,7 @@ async def whoami(update: Update, context: Context, officer: Officer) -> object:
     """Tell an officer their role, their scope and the commands they can use."""
     services = context.services
     t = context.t
-    scope = await _scope_label(services, t, officer.unit_id)
+    scope = await scope_label(services, t, officer.unit_id)
     lines = [t("officers.whoami", role=role_label(t, officer.role), unit=scope)]
     if officer.from_config:
         lines.append(t("officers.whoami.config"))

@@ -26,7 +26,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.config import Settings, load_settings
 from bot.ptb.application import TipsApplication
 from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
-from bot.services import Services
+from bot.container import Container
 from bot.testing.botapi import InMemoryBotApi, SentMessage
 from bot.testing.updates import Person, UpdateBuilder
 
@@ -71,7 +71,7 @@ class BotHarness:
         self.via_inbox = via_inbox
         self.api = api or InMemoryBotApi()
         self.clock = clock or Clock()
-        self.app: TipsApplication[Services] = build_application(
+        self.app: TipsApplication[Container] = build_application(
             settings, request=self.api, clock=self.clock, processor=processor
         )
         self.errors: list[BaseException] = []

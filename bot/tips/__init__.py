@@ -1,5 +1,5 @@
 """Tips from residents: the conversation that writes them, receipts, follow-up, the outbox.
 
-Kept free of imports so `bot.services` can import `bot.tips.service` without a cycle; the
+Kept free of imports so `bot.container` can import `bot.tips.service` without a cycle; the
 handlers live in `bot.tips.handlers`.
 """

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -33,15 +33,12 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import send_text
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
-
 CAPACITY = 30
 REFILL_PER_SECOND = 1.0
 _MAX_PEOPLE = 50_000
 
-Context: TypeAlias = "BotContext[Services]"
+# The guard uses no service: only the person's translator and the bot.
+Context: TypeAlias = BotContext[object]
 
 
 class Verdict(Enum):

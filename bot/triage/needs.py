@@ -1,6 +1,6 @@
 """What triage's handlers and jobs use of the application's services, and nothing more.
 
-The container (`bot.services`) satisfies this Protocol with plain attributes; triage never
+The container (`bot.container`) satisfies this Protocol with plain attributes; triage never
 imports it. Read-only properties, so an attribute or a property both fit.
 """
 

@@ -10,22 +10,31 @@ from telegram import Bot, Update
 
 from bot.audit import AuditLog
 from bot.audit.jobs import anchor_now
+from bot.audit.needs import AuditNeeds
 from bot.core.menu import MainMenu
+from bot.core.needs import CoreNeeds
 from bot.core.repository import PreferencesRepository
 from bot.db import Database, migrate
+from bot.figures.needs import FiguresNeeds
 from bot.figures.service import FiguresService
 from bot.inbox import Inbox
+from bot.inbox.needs import InboxNeeds
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import Language, Translator, translator
+from bot.maintenance.needs import DeadLettersNeeds, MaintenanceNeeds
+from bot.officers.needs import OfficersNeeds, UnitCommandsNeeds
 from bot.officers.service import OfficersService
 from bot.outbox.admin_alerts import AdminAlerts
 from bot.outbox.alerts import ADMIN_ALERT
 from bot.outbox.deliverer import Delivery, OutboxDeliverer
+from bot.outbox.needs import OutboxNeeds
+from bot.tips.needs import TipsNeeds
 from bot.tips.service import OUTBOX_TIP_CARD, TipService
 from bot.triage import relay
 from bot.triage.card import Cards
+from bot.triage.needs import TriageNeeds
 from bot.triage.service import TriageService
 from bot.units import UnitsRepository
 
@@ -34,7 +43,7 @@ log = logging.getLogger(__name__)
 _LANGUAGE_CACHE_SIZE = 10_000
 
 
-class Services:
+class Container:
     """The application's shared dependencies and their start/stop."""
 
     def __init__(self, settings: Settings, *, outbox_bot: Bot, clock: Clock | None = None) -> None:
@@ -201,3 +210,27 @@ class Services:
         """Return the translator for the person behind an update."""
         user = update.effective_user
         return translator(await self.language_of(user.id if user else None))
+
+
+def serves_every_feature(
+    container: Container,
+) -> tuple[
+    AuditNeeds,
+    CoreNeeds,
+    FiguresNeeds,
+    InboxNeeds,
+    MaintenanceNeeds,
+    DeadLettersNeeds,
+    OfficersNeeds,
+    UnitCommandsNeeds,
+    OutboxNeeds,
+    TipsNeeds,
+    TriageNeeds,
+]:
+    """Say to the type checker that the container gives every feature what it names.
+
+    Each feature types its handlers' context by its own Protocol of needs (`bot/*/needs.py`)
+    and never imports this module; mypy checks here, once, that the container has them all.
+    """
+    c = container
+    return (c, c, c, c, c, c, c, c, c, c, c)
