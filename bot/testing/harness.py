@@ -22,11 +22,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import build_application
+from bot.container import Container
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings, load_settings
 from bot.ptb.application import TipsApplication
 from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
-from bot.container import Container
 from bot.testing.botapi import InMemoryBotApi, SentMessage
 from bot.testing.updates import Person, UpdateBuilder
 
