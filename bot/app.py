@@ -24,7 +24,6 @@ from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
 from bot.officers import unit_commands as units
-from bot.outbox.alerts import enqueue_admin_alert
 from bot.outbox.jobs import schedule_outbox
 from bot.ptb.application import CONTEXT_TYPES, TipsApplication
 from bot.ptb.concurrency import ConcurrentUpdates, MakeProcessor
@@ -55,9 +54,8 @@ def _parked_alert(services: Container) -> ParkAlert:
     """Return what tells the administrators, in the parking transaction, of a parked update."""
 
     async def alert(conn: aiosqlite.Connection, update_id: int, error: str) -> None:
-        await enqueue_admin_alert(
+        await services.outbox.alert_admins_in(
             conn,
-            services.tips.outbox,
             N_("alerts.inbox_parked"),
             services.clock.now(),
             update=update_id,

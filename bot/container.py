@@ -24,19 +24,22 @@ from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import Language, Translator, translator
 from bot.maintenance.needs import DeadLettersNeeds, MaintenanceNeeds
+from bot.maintenance.retention import purge_stale_preferences
 from bot.officers.needs import OfficersNeeds, UnitCommandsNeeds
 from bot.officers.service import OfficersService
 from bot.outbox.admin_alerts import AdminAlerts
 from bot.outbox.alerts import ADMIN_ALERT
 from bot.outbox.deliverer import Delivery, OutboxDeliverer
 from bot.outbox.needs import OutboxNeeds
+from bot.outbox.queue import OutboxQueue
+from bot.outbox.repository import OutboxRepository
 from bot.tips.needs import TipsNeeds
 from bot.tips.service import OUTBOX_TIP_CARD, TipService
 from bot.triage import relay
 from bot.triage.card import Cards
 from bot.triage.needs import TriageNeeds
 from bot.triage.service import TriageService
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory, UnitsRepository
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class Container:
         self.clock = clock or Clock()
         self.keyring = Keyring(settings.secret())
         self.db = Database(settings.database_path)
-        self.prefs = PreferencesRepository(self.db)
+        self._prefs = PreferencesRepository(self.db)
         # Every update, sealed, before Telegram is told it arrived (bot/inbox).
         self.inbox = Inbox(
             self.db,
@@ -61,7 +64,9 @@ class Container:
             keep_done=timedelta(hours=settings.inbox_keep_done_hours),
         )
         self.menu = MainMenu()
-        self.units = UnitsRepository(self.db)
+        # Admins' alerts and dead letters, for handlers and jobs (bot/outbox/queue.py).
+        self.outbox = OutboxQueue(OutboxRepository(self.db))
+        self.units = UnitDirectory(UnitsRepository(self.db))
         self.tips = TipService(
             settings=settings, db=self.db, keyring=self.keyring, clock=self.clock, units=self.units
         )
@@ -105,7 +110,7 @@ class Container:
             db=self.db,
             max_permanent_failures=settings.outbox_max_permanent_failures,
             language=settings.default_language,
-            subject=self.tips.tips.code_of,
+            subject=self.tips.code_in,
         )
         # Language is looked up on every update; a bounded cache keeps that off the database.
         self._languages: OrderedDict[str, Language] = OrderedDict()
@@ -166,14 +171,14 @@ class Container:
         if cached is not None:
             self._languages.move_to_end(pseudonym)
             return cached
-        language = await self.prefs.language(pseudonym) or self.settings.default_language
+        language = await self._prefs.language(pseudonym) or self.settings.default_language
         self._remember(pseudonym, language)
         return language
 
     async def set_language(self, user_id: int, language: Language) -> None:
         """Store a person's language choice."""
         pseudonym = self.keyring.pseudonym(user_id)
-        await self.prefs.set_language(pseudonym, language, self.clock.now())
+        await self._prefs.set_language(pseudonym, language, self.clock.now())
         self._remember(pseudonym, language)
 
     def _note_seen(self, pseudonym: str) -> None:
@@ -190,15 +195,23 @@ class Container:
             return
         unsaved, self._unsaved = self._unsaved, {}
         try:
-            await self.prefs.mark_seen(unsaved)
+            await self._prefs.mark_seen(unsaved)
         except BaseException:
             # Kept for the next save, unless the person was seen again meanwhile (a later day).
             self._unsaved = unsaved | self._unsaved
             raise
 
-    def forget_languages(self) -> None:
-        """Drop the cached choices (after a purge deleted some of them)."""
-        self._languages.clear()
+    async def purge_unseen_languages(self, days: int) -> int:
+        """Delete the language choices of people not seen for `days` days; return how many.
+
+        Today's sightings are written first, so someone active today keeps their choice; the
+        cache is dropped after a purge, or a choice would outlive its row while the bot runs.
+        """
+        await self.save_seen()
+        dropped = await purge_stale_preferences(self._prefs, self.clock.now(), days)
+        if dropped:
+            self._languages.clear()
+        return dropped
 
     def _remember(self, pseudonym: str, language: Language) -> None:
         self._languages[pseudonym] = language

@@ -9,6 +9,7 @@ absence of cycles are `make lint`'s import contract (pyproject.toml, [tool.impor
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from pathlib import Path
 
@@ -151,3 +152,166 @@ def test_every_path_the_architecture_names_exists() -> None:
 def test_no_private_attribute_of_a_library_is_used(private: str) -> None:
     users = [_relative(path) for path in _modules() if private in path.read_text(encoding="utf-8")]
     assert users == []
+
+
+# ------------------------------------------------------------ repositories have owners
+
+# Modules that may hold or build a repository besides the services that own one: the database
+# layer itself, the container that builds the services, and `python -m bot check`'s body, which
+# reads every table of a database with no application running.
+_REPOSITORY_PLACES = ("bot/db/", "bot/container.py", "bot/maintenance/health.py")
+
+
+def _annotation(node: ast.expr | None) -> str:
+    return "" if node is None else ast.unparse(node)
+
+
+def _repository_attributes(tree: ast.Module) -> dict[str, set[str]]:
+    """Return, per class, the attributes holding a repository (built, given or declared)."""
+    held: dict[str, set[str]] = {}
+    for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+        names: set[str] = set()
+        typed: dict[str, str] = {}
+        for node in ast.walk(cls):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and _annotation(node.annotation).endswith("Repository")
+            ):
+                names.add(node.target.id)
+            if isinstance(node, ast.arg):
+                typed[node.arg] = _annotation(node.annotation)
+        for node in ast.walk(cls):
+            if not isinstance(node, ast.Assign):
+                continue
+            value = node.value
+            built = isinstance(value, ast.Call) and _annotation(value.func).endswith("Repository")
+            given = isinstance(value, ast.Name) and typed.get(value.id, "").endswith("Repository")
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and (built or given):
+                    names.add(target.attr)
+        if names:
+            held[cls.name] = names
+    return held
+
+
+def _services() -> dict[str, str]:
+    """Return the container's attributes and the class each one is built from."""
+    tree = ast.parse((PACKAGE / "container.py").read_text(encoding="utf-8"))
+    return {
+        target.attr: _annotation(node.value.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+        for target in node.targets
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    }
+
+
+def _chain(node: ast.Attribute) -> list[str]:
+    names = [node.attr]
+    value = node.value
+    while isinstance(value, ast.Attribute):
+        names.append(value.attr)
+        value = value.value
+    if isinstance(value, ast.Name):
+        names.append(value.id)
+    return names[::-1]
+
+
+def _repository_reaches(
+    text: str, held: dict[str, set[str]], services: dict[str, str], package: str = ""
+) -> set[str]:
+    """Return where a module's text reaches a repository: by importing another package's, by a
+    `*Needs` property's type, or through a service's repository attribute (`services.tips.tips`,
+    `triage.repo`). A package's own modules may import its repository (`package`, dotted)."""
+    tree = ast.parse(text)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if package and (node.module or "").startswith(package + "."):
+                continue
+            found |= {
+                f"imports {alias.name}" for alias in node.names if alias.name.endswith("Repository")
+            }
+        elif isinstance(node, ast.ClassDef) and node.name.endswith("Needs"):
+            found |= {
+                f"{node.name}.{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                and "Repository" in _annotation(item.returns)
+            }
+        elif isinstance(node, ast.Attribute):
+            names = _chain(node)
+            for owner, attribute in itertools.pairwise(names):
+                service = services.get(owner, "")
+                if (
+                    attribute in {"repo", "repository"}
+                    or attribute in held.get(service, set())
+                    or services.get(attribute, "").endswith("Repository")
+                ):
+                    found.add(".".join(names))
+    return found
+
+
+def _package(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).parent.parts)
+
+
+def _owns_a_repository(path: Path) -> bool:
+    relative = _relative(path)
+    return (
+        _may_hold_sql(path)
+        or path.name == "cli.py"
+        or relative.startswith(_REPOSITORY_PLACES)
+        or bool(_repository_attributes(ast.parse(path.read_text(encoding="utf-8"))))
+    )
+
+
+def _holders() -> dict[str, set[str]]:
+    held: dict[str, set[str]] = {}
+    for path in _modules():
+        held |= _repository_attributes(ast.parse(path.read_text(encoding="utf-8")))
+    return held
+
+
+def test_no_handler_or_job_reaches_a_repository() -> None:
+    # Handlers, jobs, deliveries and renders go through a service (TipService, UnitDirectory,
+    # OutboxQueue …); only the services that hold a repository, the database layer, the
+    # container and the command-line tools touch one.
+    held, services = _holders(), _services()
+    reaches = {
+        f"{_relative(path)}: {reach}"
+        for path in _modules()
+        if not _owns_a_repository(path)
+        for reach in _repository_reaches(
+            path.read_text(encoding="utf-8"), held, services, _package(path)
+        )
+    }
+    assert reaches == set()
+
+
+def test_the_repository_finder_finds_reaches() -> None:
+    # The check above would pass on a finder that never matches: it must see each kind of reach.
+    probe = (
+        "from bot.units import UnitsRepository\n"
+        "from bot.tips.repository import TipsRepository\n"
+        "class ProbeNeeds:\n"
+        "    def units(self) -> UnitsRepository: ...\n"
+        "async def probe(services, triage):\n"
+        "    await services.tips.tips.by_id(1)\n"
+        "    await triage.repo.message(1)\n"
+        "    await services._prefs.language('x')\n"
+        "    await services.tips.tip(1)\n"
+    )
+    assert _repository_reaches(probe, _holders(), _services(), "bot.tips") == {
+        "imports UnitsRepository",
+        "ProbeNeeds.units",
+        "services.tips.tips.by_id",
+        "services.tips.tips",
+        "triage.repo.message",
+        "triage.repo",
+        "services._prefs.language",
+        "services._prefs",
+    }

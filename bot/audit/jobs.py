@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from bot.audit.anchor import ANCHOR_EVERY, compare_with_anchors, update_anchor
 from bot.audit.needs import AuditNeeds
 from bot.kernel.i18n import N_
-from bot.outbox.alerts import enqueue_admin_alert
 from bot.ptb.context import BotContext
 
 if TYPE_CHECKING:
@@ -45,9 +44,8 @@ async def post_daily_anchor(services: AuditNeeds) -> None:
     anchor = await update_anchor(services.db, services.keyring, settings.database_path, now)
     async with services.db.transaction() as conn:
         if anchor is not None:
-            await enqueue_admin_alert(
+            await services.outbox.alert_admins_in(
                 conn,
-                services.tips.outbox,
                 ANCHOR_ALERT,
                 now,
                 count=anchor.count,
@@ -58,9 +56,7 @@ async def post_daily_anchor(services: AuditNeeds) -> None:
         verdict = await compare_with_anchors(
             services.db, services.keyring, settings.database_path, settings.backup_dir
         )
-        await enqueue_admin_alert(
-            conn, services.tips.outbox, MISMATCH_ALERT, now, detail=verdict.detail
-        )
+        await services.outbox.alert_admins_in(conn, MISMATCH_ALERT, now, detail=verdict.detail)
 
 
 async def anchor_job(context: BotContext[AuditNeeds]) -> None:

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
-
-if TYPE_CHECKING:
-    # The outbox's table is still kept by bot.tips (the generic bot/outbox/ is on its way);
-    # named here for the type only, so audit does not import the tips feature at run time.
-    from bot.outbox.repository import OutboxRepository
-
-
-class HasOutbox(Protocol):
-    """Whatever holds the outbox the admins' alerts are queued in."""
-
-    @property
-    def outbox(self) -> OutboxRepository:
-        """The outbox's table."""
-        ...
+from bot.outbox.queue import OutboxQueue
 
 
 class DatabaseNeeds(Protocol):
@@ -52,6 +39,6 @@ class AuditNeeds(DatabaseNeeds, Protocol):
     """The database and its file's place, the key of the anchor's MAC, the clock, the outbox."""
 
     @property
-    def tips(self) -> HasOutbox:
-        """Where the daily anchor alert is queued (`tips.outbox`)."""
+    def outbox(self) -> OutboxQueue:
+        """Where the daily anchor's alert is queued."""
         ...

@@ -24,7 +24,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.i18n import Translator, translator
 from bot.kernel.periods import PeriodError, parse_period
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory, UnitsRepository
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -44,7 +44,7 @@ async def _with_service(
     await db.open()
     try:
         await migrate(db)
-        service = FiguresService(db, UnitsRepository(db), Clock())
+        service = FiguresService(db, UnitDirectory(UnitsRepository(db)), Clock())
         return await work(service, translator("en"))
     finally:
         await db.close()

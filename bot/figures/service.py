@@ -52,7 +52,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.i18n import N_
 from bot.kernel.periods import Period, PeriodError, parse_period
 from bot.tips.stats_repository import TipsStatsRepository
-from bot.units import Unit, UnitsRepository
+from bot.units import Unit, UnitDirectory
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Scope:
 class FiguresService:
     """Everything the handlers, the CLI and the reports do with figures."""
 
-    def __init__(self, db: Database, units: UnitsRepository, clock: Clock) -> None:
+    def __init__(self, db: Database, units: UnitDirectory, clock: Clock) -> None:
         self.repo = FiguresRepository(db)
         self.units = units
         # /stats and /export: the tip-derived figures, over the tips feature's own statements.

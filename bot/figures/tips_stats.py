@@ -19,7 +19,7 @@ from typing import IO, Any, Final, Literal
 
 from bot.kernel.periods import Period
 from bot.tips.stats_repository import EXPORT_COLUMNS, TipsStatsRepository
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory
 
 ExportFormat = Literal["csv", "xlsx"]
 
@@ -143,7 +143,7 @@ def histogram_median(counts: dict[int, int], lows: Sequence[int]) -> float | Non
 class TipsStats:
     """/stats and /export over the tips: from the sums where they answer, else tip by tip."""
 
-    def __init__(self, repo: TipsStatsRepository, units: UnitsRepository) -> None:
+    def __init__(self, repo: TipsStatsRepository, units: UnitDirectory) -> None:
         self.repo = repo
         self._units = units
 

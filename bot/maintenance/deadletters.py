@@ -11,6 +11,7 @@ the unknown-command answer. `python -m bot check` lists the same rows (bot/maint
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 from typing import Any, Final, TypeAlias, cast
 
@@ -24,11 +25,12 @@ from bot.outbox.jobs import kick_outbox
 from bot.outbox.repository import DeadLetter
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat
-from bot.tips.repository import TipsRepository
 
 log = logging.getLogger(__name__)
 
 Context: TypeAlias = BotContext[DeadLettersNeeds]
+# Returns the receipt code of the tip a row's payload names, if it still exists.
+CodeIn: TypeAlias = Callable[[dict[str, Any]], Awaitable[str | None]]
 
 # Enough to see what is wrong without a wall of text; `check` and the count say how many more.
 SHOWN: Final = 10
@@ -40,15 +42,13 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
-async def dead_letter_line(
-    t: Translator, tips: TipsRepository, letter: DeadLetter, zone: tzinfo
-) -> str:
+async def dead_letter_line(t: Translator, code_in: CodeIn, letter: DeadLetter, zone: tzinfo) -> str:
     """Return one dead letter as the list shows it."""
     return t(
         "deadletters.line",
         id=letter.id,
         kind=letter.kind,
-        tip=await tips.code_of(letter.payload) or "—",
+        tip=await code_in(letter.payload) or "—",
         at=local_time(letter.dead_at, zone),
         attempts=letter.attempts,
         error=(letter.last_error or "—")[:ERROR_SHOWN],
@@ -59,7 +59,7 @@ async def dead_letters(update: Update, context: Context, officer: Officer) -> ob
     """List the dead letters, or put one (or all) back in the queue."""
     services = context.services
     t = context.t
-    outbox = services.tips.outbox
+    outbox = services.outbox
     args = [arg.lower() for arg in context.args or []]
     if not args:
         letters = await outbox.dead_letters(limit=SHOWN)
@@ -69,7 +69,7 @@ async def dead_letters(update: Update, context: Context, officer: Officer) -> ob
         lines = [
             t("deadletters.title", count=await outbox.dead_count(), shown=len(letters)),
             *[
-                await dead_letter_line(t, services.tips.tips, letter, services.settings.zone)
+                await dead_letter_line(t, services.tips.code_in, letter, services.settings.zone)
                 for letter in letters
             ],
         ]

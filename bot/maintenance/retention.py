@@ -163,15 +163,11 @@ async def retention_job(context: BotContext[MaintenanceNeeds]) -> None:
     if report.count:
         log.info("retention: purged %d tips closed before %s", report.count, report.cutoff.date())
     try:
-        # Today's sightings first: someone active today must not lose their choice.
-        await services.save_seen()
-        dropped = await purge_stale_preferences(services.prefs, services.clock.now(), days)
+        dropped = await services.purge_unseen_languages(days)
     except Exception:
         log.exception("the retention purge of language choices failed")
         return
     if dropped:
-        # A cached choice would outlive its row for as long as the process runs.
-        services.forget_languages()
         log.info("retention: purged the language choices of %d people not seen since", dropped)
 
 

@@ -13,7 +13,7 @@ from telegram import Bot, ChatMember, ChatMemberRestricted
 from telegram.constants import ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class ChatCheck:
 
 
 async def officer_chat_for(
-    units: UnitsRepository, officer_chat_id: int | None, unit_id: int | None
+    units: UnitDirectory, officer_chat_id: int | None, unit_id: int | None
 ) -> int | None:
     """Return where tips of a unit go: its own chat, the nearest ancestor's, or OFFICER_CHAT_ID
     (`officer_chat_id`)."""
@@ -97,7 +97,7 @@ def _posting_problem(chat_type: str, member: ChatMember, members_muted: bool) ->
 
 
 async def check_officer_chats(
-    bot: Bot, units: UnitsRepository, officer_chat_id: int | None
+    bot: Bot, units: UnitDirectory, officer_chat_id: int | None
 ) -> list[ChatCheck]:
     """Check OFFICER_CHAT_ID and every unit's own chat, logging one clear line for each."""
     targets: list[tuple[int, str]] = []

@@ -71,7 +71,7 @@ from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat, send_text
 from bot.ptb.refusals import answers_refusals
 from bot.units import Unit
-from bot.units.lookup import InputError, resolve_unit, shown, unit_label
+from bot.units.lookup import InputError, shown, unit_label
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ async def _unit_for_role(
         return None
     if not words:
         raise InputError(N_("officers.error.need_unit_arg"))
-    return await resolve_unit(services.units, " ".join(words), within=None, language=language)
+    return await services.units.resolve(" ".join(words), within=None, language=language)
 
 
 def _names_the_person(callback: OfficerCallback) -> OfficerCallback:
@@ -404,9 +404,7 @@ async def set_role(update: Update, context: Context, officer: Officer) -> object
         raise InputError(N_("officers.error.admin_has_no_unit_arg"))
     unit = None
     if rest[1:]:
-        unit = await resolve_unit(
-            services.units, " ".join(rest[1:]), within=None, language=t.language
-        )
+        unit = await services.units.resolve(" ".join(rest[1:]), within=None, language=t.language)
     record = await services.officers.change_role(Actor(officer.user_id), person.user_id, role, unit)
     text = await _confirm_change(context, t, record, N_("officers.changed"))
     await reply_in_chat(update, context, text)
@@ -427,7 +425,7 @@ async def set_unit(update: Update, context: Context, officer: Officer) -> object
         raise InputError(N_("officers.error.who"))
     if not rest:
         raise InputError(N_("units.error.missing"))
-    unit = await resolve_unit(services.units, " ".join(rest), within=None, language=t.language)
+    unit = await services.units.resolve(" ".join(rest), within=None, language=t.language)
     record = await services.officers.change_unit(Actor(officer.user_id), person.user_id, unit)
     text = await _confirm_change(context, t, record, N_("officers.changed"))
     await reply_in_chat(update, context, text)

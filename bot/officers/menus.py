@@ -67,7 +67,7 @@ async def publish_officer_menu(application: TipsApplication[Any], user_id: int) 
         chosen = await services.language_of(user_id)
         menus[""] = officer_commands(officer, commands, chosen)
     digest = _digest(menus)
-    if digest == await services.officers.repository.menu_digest(user_id):
+    if digest == await services.officers.menu_digest(user_id):
         return True
     scope = BotCommandScopeChat(user_id)
     bot = application.bot
@@ -84,7 +84,7 @@ async def publish_officer_menu(application: TipsApplication[Any], user_id: int) 
         # stored, so the next change or restart tries again.
         log.warning("could not publish an officer menu: %s", error)
         return False
-    await services.officers.repository.set_menu_digest(user_id, digest, services.clock.now())
+    await services.officers.set_menu_digest(user_id, digest, services.clock.now())
     return True
 
 

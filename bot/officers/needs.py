@@ -14,7 +14,7 @@ from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import Language
 from bot.officers.service import OfficersService
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory
 
 
 class AccessNeeds(CoreNeeds, Protocol):
@@ -40,7 +40,7 @@ class OfficersNeeds(AccessNeeds, Protocol):
         ...
 
     @property
-    def units(self) -> UnitsRepository:
+    def units(self) -> UnitDirectory:
         """The unit tree."""
         ...
 
@@ -63,7 +63,7 @@ class UnitCommandsNeeds(AccessNeeds, Protocol):
         ...
 
     @property
-    def units(self) -> UnitsRepository:
+    def units(self) -> UnitDirectory:
         """The unit tree."""
         ...
 

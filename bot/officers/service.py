@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 import aiosqlite
@@ -26,7 +27,7 @@ from bot.officers.repository import (
     Via,
     WaitingNotice,
 )
-from bot.units import Unit, UnitsRepository
+from bot.units import Unit, UnitDirectory
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class OfficersService:
     def __init__(
         self,
         db: Database,
-        units: UnitsRepository,
+        units: UnitDirectory,
         clock: Clock,
         *,
         config_admins: Iterable[int] = (),
@@ -156,6 +157,14 @@ class OfficersService:
     async def record(self, user_id: int) -> OfficerRecord | None:
         """Return the registry row of a person, revoked or not."""
         return await self.repository.get(user_id)
+
+    async def menu_digest(self, user_id: int) -> str | None:
+        """Return the digest of the command menu last published for a person, or None."""
+        return await self.repository.menu_digest(user_id)
+
+    async def set_menu_digest(self, user_id: int, digest: str | None, now: datetime) -> None:
+        """Remember the digest of a published menu (None: the person has no officer menu)."""
+        await self.repository.set_menu_digest(user_id, digest, now)
 
     async def records(self, *, active_only: bool = True) -> list[OfficerRecord]:
         """Return the registry, admins first."""

@@ -21,7 +21,7 @@ from bot.officers.access import ADMIN_ONLY, STAFF, Officer, officer_command, off
 from bot.officers.needs import UnitCommandsNeeds
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat
-from bot.units.csvio import COLUMNS, export_units_csv, import_units_csv
+from bot.units.csvio import COLUMNS
 from bot.units.lookup import MAX_QUERY_LENGTH, InputError, level_label, shown
 from bot.units.model import Unit
 
@@ -147,7 +147,7 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
             update, context, t("units.import.too_big", limit=MAX_UPLOAD_BYTES // 1024)
         )
         return None
-    plan = await import_units_csv(services.units, data, services.clock.now())
+    plan = await services.units.import_csv(data, services.clock.now())
     if not plan.ok:
         lines = [t("units.import.failed", count=len(plan.errors))]
         lines.extend(
@@ -195,7 +195,7 @@ async def export_units(update: Update, context: Context, officer: Officer) -> ob
     if count == 0:
         await reply_in_chat(update, context, t("units.empty"))
         return None
-    text = await export_units_csv(services.units, bom=True)
+    text = await services.units.export_csv(bom=True)
     stamp = services.clock.now().astimezone(services.settings.zone).strftime("%Y%m%d")
     await context.bot.send_document(
         chat.id,

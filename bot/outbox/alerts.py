@@ -2,8 +2,8 @@
 
     async with services.db.transaction() as conn:
         ...  # the change that needs an administrator's attention
-        await enqueue_admin_alert(
-            conn, services.tips.outbox, N_("alerts.my_feature.stuck"), now, code=code, count=3
+        await services.outbox.alert_admins_in(
+            conn, N_("alerts.my_feature.stuck"), now, code=code, count=3
         )
 
 The alert is an outbox row of kind `admin.alert`, committed (or rolled back) with the caller's

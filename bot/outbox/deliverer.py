@@ -38,6 +38,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiosqlite
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
@@ -324,4 +325,10 @@ class OutboxDeliverer:
     async def save_progress(self, row: OutboxRow, payload: dict[str, Any], chat_id: int) -> None:
         """Record the parts of a row already delivered."""
         async with self.db.transaction() as conn:
-            await self.repo.save_progress_in(conn, row.id, payload, target_chat_id=chat_id)
+            await self.save_progress_in(conn, row, payload, chat_id)
+
+    async def save_progress_in(
+        self, conn: aiosqlite.Connection, row: OutboxRow, payload: dict[str, Any], chat_id: int
+    ) -> None:
+        """Record the parts of a row already delivered, in the caller's transaction."""
+        await self.repo.save_progress_in(conn, row.id, payload, target_chat_id=chat_id)

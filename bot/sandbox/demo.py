@@ -19,7 +19,7 @@ from typing import Any, Final, Protocol
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.sandbox.people import ADMIN, ANALYST, OFFICER, Identity
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory
 
 UNITS_CSV: Final = "kien_giang_units.csv"
 FIGURES_CSV: Final = "kien_giang_figures_2013_2023.csv"
@@ -42,7 +42,7 @@ class DemoNeeds(Protocol):
         ...
 
     @property
-    def units(self) -> UnitsRepository:
+    def units(self) -> UnitDirectory:
         """The unit tree the sample units go into."""
         ...
 
@@ -90,12 +90,11 @@ def _today(services: DemoNeeds) -> date:
 
 async def load_units(services: DemoNeeds, report: DemoReport) -> None:
     """Import the sample unit tree with the units importer (issue 3)."""
-    importer = _attribute("bot.units.csvio", "import_units_csv")
     data = _sample(UNITS_CSV)
-    if importer is None or data is None:
-        report.note(f"no units importer or {UNITS_CSV} yet (issue 3): units skipped")
+    if data is None:
+        report.note(f"no {UNITS_CSV} yet (issue 3): units skipped")
         return
-    plan = await importer(services.units, data, services.clock.now())
+    plan = await services.units.import_csv(data, services.clock.now())
     if not plan.ok:
         reasons = "; ".join(f"line {error.line}: {error.key}" for error in plan.errors)
         report.fail(f"{UNITS_CSV} was refused: {reasons}")

@@ -11,19 +11,7 @@ from typing import Protocol
 from bot.core.menu import MainMenu
 from bot.kernel.config import Settings
 from bot.tips.service import TipService
-from bot.units import Unit
-
-
-class UnitDirectory(Protocol):
-    """The two reads of the units that the conversation's place step makes."""
-
-    async def by_id(self, unit_id: int) -> Unit | None:
-        """Return the unit with this id, or None."""
-        ...
-
-    async def search(self, query: str, *, limit: int = ...) -> list[Unit]:
-        """Find active units by name or code (diacritics and case do not matter)."""
-        ...
+from bot.units import UnitDirectory
 
 
 class TipsNeeds(Protocol):

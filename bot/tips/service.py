@@ -13,7 +13,9 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
+
+import aiosqlite
 
 from bot.db import Database
 from bot.kernel.clock import Clock
@@ -30,7 +32,9 @@ from bot.tips.model import (
     Category,
     Draft,
     DraftRecord,
+    Evidence,
     Tip,
+    TipCard,
     TipSummary,
 )
 from bot.tips.repository import (
@@ -39,7 +43,7 @@ from bot.tips.repository import (
     NewTip,
     TipsRepository,
 )
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +105,7 @@ class TipService:
         db: Database,
         keyring: Keyring,
         clock: Clock,
-        units: UnitsRepository,
+        units: UnitDirectory,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -416,6 +420,34 @@ class TipService:
             await self.tips.of_reporter(pseudonym, limit=limit),
             await self.tips.count_of_reporter(pseudonym),
         )
+
+    async def tip(self, tip_id: int) -> Tip | None:
+        """Return the tip with this id, or None."""
+        return await self.tips.by_id(tip_id)
+
+    async def tip_by_code(self, code: str) -> Tip | None:
+        """Return the tip with this receipt code, or None."""
+        return await self.tips.by_code(code)
+
+    async def evidence_of(self, tip_id: int) -> list[Evidence]:
+        """Return a tip's attachments in the order they were sent."""
+        return await self.tips.evidence(tip_id)
+
+    async def card_of(self, tip_id: int) -> TipCard | None:
+        """Return where a tip's card was posted, or None if not yet."""
+        return await self.tips.card(tip_id)
+
+    async def code_in(self, payload: dict[str, Any]) -> str | None:
+        """Return the receipt code of the tip an outbox payload names, if it still exists."""
+        return await self.tips.code_of(payload)
+
+    async def save_card_in(self, conn: aiosqlite.Connection, card: TipCard, now: datetime) -> None:
+        """Record (or move) where a tip's card is, in the caller's transaction."""
+        await self.tips.save_card_in(conn, card, now)
+
+    async def has_draft(self, user_id: int) -> bool:
+        """Say whether a resident has a tip in progress (its content is not read)."""
+        return await self.drafts.get(self.pseudonym(user_id)) is not None
 
     async def status_of(self, code: str) -> str | None:
         """Return the status of the tip with this code, or None (never any content)."""

@@ -57,7 +57,7 @@ from bot.tips.status import outcome_label
 from bot.tips.status import status_label as officer_status_label
 from bot.triage.render import card_keyboard, history_text
 from bot.triage.service import TriageService
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ class Cards:
         settings: Settings,
         keyring: Keyring,
         tips: TipService,
-        units: UnitsRepository,
+        units: UnitDirectory,
         officers: OfficersService,
         triage: TriageService,
     ) -> None:
@@ -431,10 +431,10 @@ class Cards:
         """
         # Serialised, so the last edit of a card always shows the latest committed state.
         async with self.edits:
-            tip = await self.tips.tips.by_id(tip_id)
+            tip = await self.tips.tip(tip_id)
             if tip is None:
                 return
-            card = await self.tips.tips.card(tip_id)
+            card = await self.tips.card_of(tip_id)
             # (chat, message, language, with buttons)
             targets: list[tuple[int, int, Translator, bool]] = []
             if retired is not None:
@@ -509,7 +509,7 @@ class Cards:
     async def deliver(self, deliverer: OutboxDeliverer, row: OutboxRow) -> None:
         """Post a tip's card, then its map pin and attachments as replies to it (`tip_card`)."""
         payload = dict(row.payload)
-        tip = await self.tips.tips.by_id(int(payload["tip_id"]))
+        tip = await self.tips.tip(int(payload["tip_id"]))
         if tip is None:
             log.warning("outbox row %d points at a tip that no longer exists", row.id)
             return
@@ -534,8 +534,8 @@ class Cards:
             card = [target, message.message_id]
             payload["card"] = card
             async with deliverer.db.transaction() as conn:
-                await deliverer.repo.save_progress_in(conn, row.id, payload, target_chat_id=target)
-                await self.tips.tips.save_card_in(
+                await deliverer.save_progress_in(conn, row, payload, target)
+                await self.tips.save_card_in(
                     conn, TipCard(tip.id, target, message.message_id), deliverer.clock.now()
                 )
         chat_id, message_id = int(card[0]), int(card[1])
@@ -551,7 +551,7 @@ class Cards:
                 )
                 payload["location"] = True
                 await deliverer.save_progress(row, payload, chat_id)
-            evidence = await self.tips.tips.evidence(tip.id)
+            evidence = await self.tips.evidence_of(tip.id)
             done = int(payload.get("evidence", 0))
             for item in evidence[done:]:
                 try:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.tips.service import TipService
     from bot.triage.card import Cards
     from bot.triage.service import TriageService
-    from bot.units import UnitsRepository
+    from bot.units import UnitDirectory
 
 
 class TriageNeeds(Protocol):
@@ -38,7 +38,7 @@ class TriageNeeds(Protocol):
     def menu(self) -> MainMenu: ...
 
     @property
-    def units(self) -> UnitsRepository: ...
+    def units(self) -> UnitDirectory: ...
 
     @property
     def tips(self) -> TipService: ...

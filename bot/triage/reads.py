@@ -22,7 +22,7 @@ from bot.tips.status import OPEN
 from bot.tips.status_repository import TipStatusRepository
 from bot.triage.model import Overdue, RelayMessage, TipQuery
 from bot.triage.repository import TriageRepository
-from bot.units import UnitsRepository
+from bot.units import UnitDirectory
 
 # Longest lists /overdue and the digest print (the rest is counted).
 OVERDUE_LIMIT: Final = 50
@@ -38,7 +38,7 @@ class TriageReads:
     settings: Settings
     clock: Clock
     tips: TipService
-    units: UnitsRepository
+    units: UnitDirectory
     officers: OfficersService
     repo: TriageRepository
     states: TipStatusRepository
@@ -153,7 +153,7 @@ class TriageReads:
 
     async def chat_of(self, tip: Tip) -> int | None:
         """Return the officers' chat a tip belongs to (its card's, or its unit's)."""
-        card = await self.tips.tips.card(tip.id)
+        card = await self.tips.card_of(tip.id)
         if card is not None:
             return card.chat_id
         return await self._chat_for(tip.unit_id)

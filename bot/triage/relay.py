@@ -116,7 +116,7 @@ def _unreachable(error: TelegramError) -> bool:
 
 async def _pending_message(services: RelayNeeds, row: OutboxRow) -> RelayMessage | None:
     """Return the message an outbox row carries, or None once it is settled (or gone)."""
-    message = await services.triage.repo.message(int(row.payload["message_id"]))
+    message = await services.triage.message(int(row.payload["message_id"]))
     if message is None or message.state != "pending":
         return None
     return message
@@ -130,7 +130,7 @@ async def deliver_question(
     message = await _pending_message(services, row)
     if message is None:
         return
-    tip = await services.tips.tips.by_id(message.tip_id)
+    tip = await services.tips.tip(message.tip_id)
     chat_id = None if tip is None else services.tips.reporter_chat(tip)
     if tip is None or chat_id is None:
         await _question_failed(services, deliverer, message.id)
@@ -163,10 +163,10 @@ async def _question_failed(
     services: RelayNeeds, deliverer: OutboxDeliverer, message_id: int
 ) -> None:
     """Record that a question cannot reach its tipster and tell the officer who asked."""
-    message = await services.triage.repo.message(message_id)
+    message = await services.triage.message(message_id)
     if message is None or not await services.triage.settle(message, "undeliverable"):
         return
-    tip = await services.tips.tips.by_id(message.tip_id)
+    tip = await services.tips.tip(message.tip_id)
     if message.officer_id is None or tip is None:
         return
     t = translator(await services.language_of(message.officer_id))
@@ -186,11 +186,11 @@ async def deliver_answer(services: RelayNeeds, deliverer: OutboxDeliverer, row: 
     message = await _pending_message(services, row)
     if message is None:
         return
-    tip = await services.tips.tips.by_id(message.tip_id)
+    tip = await services.tips.tip(message.tip_id)
     if tip is None:
         return
-    question = None if message.reply_to is None else await triage.repo.message(message.reply_to)
-    card = await services.tips.tips.card(tip.id)
+    question = None if message.reply_to is None else await triage.message(message.reply_to)
+    card = await services.tips.card_of(tip.id)
     reply: ReplyParameters | None = None
     if card is not None:
         chat_id: int | None = card.chat_id
@@ -218,7 +218,7 @@ async def deliver_answer(services: RelayNeeds, deliverer: OutboxDeliverer, row: 
 
 async def deliver_status(services: RelayNeeds, deliverer: OutboxDeliverer, row: OutboxRow) -> None:
     """Tell a tipster their tip reached a status (in their wording and language)."""
-    tip = await services.tips.tips.by_id(int(row.payload["tip_id"]))
+    tip = await services.tips.tip(int(row.payload["tip_id"]))
     if tip is None:
         return
     chat_id = services.tips.reporter_chat(tip)

@@ -61,7 +61,7 @@ from bot.triage.model import (
 from bot.triage.reads import OVERDUE_LIMIT as OVERDUE_LIMIT
 from bot.triage.reads import UNTAKEN, ChatFor, TriageReads
 from bot.triage.repository import TriageRepository
-from bot.units import Unit, UnitsRepository
+from bot.units import Unit, UnitDirectory
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class TriageService(TriageReads):
         db: Database,
         clock: Clock,
         tips: TipService,
-        units: UnitsRepository,
+        units: UnitDirectory,
         officers: OfficersService,
         audit: AuditLog,
         chat_for: ChatFor,
@@ -148,14 +148,14 @@ class TriageService(TriageReads):
         code = normalize_code(typed)
         if code is None:
             raise TriageError(N_("triage.error.bad_code"), value=_shown(typed))
-        tip = await self.tips.tips.by_code(code)
+        tip = await self.tips.tip_by_code(code)
         if tip is None or not await self.in_scope(officer, tip):
             raise TipNotFoundError(code)
         return tip
 
     async def get(self, officer: Officer, tip_id: int) -> Tip | None:
         """Return a tip by id if the officer may see it (buttons carry ids), else None."""
-        tip = await self.tips.tips.by_id(tip_id)
+        tip = await self.tips.tip(tip_id)
         if tip is None or not await self.in_scope(officer, tip):
             return None
         return tip
@@ -316,7 +316,7 @@ class TriageService(TriageReads):
                     outcome=None,
                     status_at=now,
                 )
-                card = await self.tips.tips.card(before.id)
+                card = await self.tips.card_of(before.id)
                 target = await self._chat_for(unit.id)
                 if card is not None and target is not None and target != card.chat_id:
                     # A new card in the receiving unit's chat; the old one stays as a record.
@@ -481,6 +481,10 @@ class TriageService(TriageReads):
 
     # ------------------------------------------------------------ relays
 
+    async def message(self, message_id: int) -> RelayMessage | None:
+        """Return a relayed question or answer, or None."""
+        return await self.repo.message(message_id)
+
     async def ask(self, officer: Officer, tip_id: int, text: str) -> RelayMessage:
         """Queue a question to the tipster; their identity stays unknown to everyone."""
         body = _checked_text(text, QUESTION_MAX_CHARS, N_("triage.ask.usage"))
@@ -517,7 +521,7 @@ class TriageService(TriageReads):
         message = await self.repo.message(message_id)
         if message is None or message.direction != "to_tipster":
             return None
-        tip = await self.tips.tips.by_id(message.tip_id)
+        tip = await self.tips.tip(message.tip_id)
         pseudonym = self.tips.pseudonym(user_id)
         if tip is None or tip.reporter_pseudonym != pseudonym:
             return None

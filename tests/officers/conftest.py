@@ -18,7 +18,6 @@ from bot.officers.model import Role
 from bot.officers.service import Actor
 from bot.testing.harness import BotHarness, settings_for_tests
 from bot.testing.updates import Person
-from bot.units.csvio import import_units_csv
 from bot.units.repository import UnitRecord
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -49,7 +48,7 @@ def sample_csv() -> bytes:
 async def add_staff(harness: BotHarness) -> None:
     """Import the sample units and register the staff (as the command line would)."""
     services = harness.app.services
-    plan = await import_units_csv(services.units, sample_csv(), NOW)
+    plan = await services.units.import_csv(sample_csv(), NOW)
     assert plan.ok, plan.errors
     for person, role, code in STAFF.values():
         unit = None if code is None else await services.units.by_code(code)

@@ -21,7 +21,6 @@ from telegram.constants import ChatType
 
 from bot.officers.chats import _posting_problem, officer_chat_for
 from bot.testing.harness import BotHarness
-from bot.units.csvio import import_units_csv
 
 from .conftest import RESIDENT, add_staff, staffed_settings
 
@@ -109,7 +108,7 @@ async def test_units_may_have_their_own_chat_and_tips_go_to_the_nearest(
             "code,parent_code,level,name_vi,chat_id\n"
             f"KG-RG,KG,district,Thành phố Rạch Giá,{RACH_GIA_CHAT}\n"
         ).encode()
-        assert (await import_units_csv(services.units, csv, services.clock.now())).ok
+        assert (await services.units.import_csv(csv, services.clock.now())).ok
         units = {unit.code: unit.id for unit in await services.units.all()}
         default = services.settings.officer_chat_id
         assert await officer_chat_for(services.units, default, units["KG-RG"]) == RACH_GIA_CHAT

@@ -110,7 +110,7 @@ async def test_a_menu_telegram_refuses_is_retried_at_the_next_start(staffed: Bot
     staffed.api.fail_next("setMyCommands", error="400", description="Bad Request: chat not found")
     await staffed.say(ADMIN, f"/addofficer {NEWCOMER.id} officer KG-RG")
     assert staffed.api.last_text(ADMIN.id).startswith("✅")
-    assert await staffed.app.services.officers.repository.menu_digest(NEWCOMER.id) is None
+    assert await staffed.app.services.officers.menu_digest(NEWCOMER.id) is None
     await staffed.stop()
     await staffed.start()
     assert "whoami" in names(staffed.api.my_commands(chat_scope(NEWCOMER.id), "vi"))

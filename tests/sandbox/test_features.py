@@ -118,10 +118,15 @@ async def test_demo_skips_with_a_note_what_has_not_landed(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(demo, "_module", lambda _name: None)
+    # The units importer is always there now (services.units); only the sample file can be missing.
+    shipped = demo._sample
+    monkeypatch.setattr(
+        demo, "_sample", lambda name: None if name == demo.UNITS_CSV else shipped(name)
+    )
     report = await load_demo(sandbox.app.services)
     assert not report.failed
     assert report.notes == [
-        "demo: no units importer or kien_giang_units.csv yet (issue 3): units skipped",
+        "demo: no kien_giang_units.csv yet (issue 3): units skipped",
         "demo: Hùng (:as admin) is an administrator through ADMIN_USER_IDS",
         "demo: no officers' registry yet (issue 3): officer and analyst skipped",
         "demo: no figures importer yet (issue 6): figures skipped",

@@ -33,7 +33,7 @@ async def answer_pressed(update: Update, context: Context) -> object:
     if message_id is None:
         await core.stale_button(update, context)
         return None
-    if await services.tips.drafts.get(services.tips.pseudonym(user.id)) is not None:
+    if await services.tips.has_draft(user.id):
         # A tip being written takes the resident's messages first; one thing at a time.
         await query.answer(t.label("triage.reply.finish_draft"), show_alert=True)
         return None

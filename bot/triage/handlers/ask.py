@@ -86,7 +86,7 @@ async def question_typed(update: Update, context: Context, officer: Officer) -> 
     if context.user_data is not None:
         context.user_data.pop(_ASKING, None)
     kick_outbox(context)
-    tip = await services.tips.tips.by_id(tip_id)
+    tip = await services.tips.tip(tip_id)
     queued = t("triage.ask.queued", code=tip.code if tip else "?") + link_warning(t, asked.body)
     await reply_in_chat(update, context, queued)
     return ConversationHandler.END

@@ -19,7 +19,6 @@ from bot.triage.handlers.common import after_command, officer_names
 from bot.triage.needs import Context
 from bot.triage.render import assign_keyboard
 from bot.triage.service import Change, TriageError
-from bot.units.lookup import resolve_unit
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +59,12 @@ async def file_command(update: Update, context: Context, officer: Officer) -> ob
     if len(args) != 2 or chat is None:
         raise TriageError(N_("triage.file.usage"))
     code = normalize_code(args[0])
-    tip = await services.tips.tips.by_code(code) if code is not None else None
+    tip = await services.tips.tip_by_code(code) if code is not None else None
     if tip is None or not await services.triage.in_scope(officer, tip):
         await refuse(update, context)
         return None
     wanted = int(args[1]) if args[1].isdecimal() else None
-    evidence = await services.tips.tips.evidence(tip.id)
+    evidence = await services.tips.evidence_of(tip.id)
     item = next((item for item in evidence if item.position == wanted), None)
     if item is None:
         await refuse(update, context)
@@ -170,7 +169,7 @@ async def transfer_command(update: Update, context: Context, officer: Officer) -
     unit = None
     if fold(target) not in _INVESTIGATION_WORDS:
         # Any unit: a transfer hands the tip to a unit outside one's own subtree.
-        unit = await resolve_unit(services.units, target, within=None, language=t.language)
+        unit = await services.units.resolve(target, within=None, language=t.language)
     change = await services.triage.transfer(officer, tip.id, None, unit)
     await after_change(context, change)
     where = t.label("tips.card.investigation_body") if unit is None else unit.name(t.language)

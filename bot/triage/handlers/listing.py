@@ -22,7 +22,6 @@ from bot.triage.model import TipQuery
 from bot.triage.needs import Context, TriageNeeds
 from bot.triage.render import CB_LIST, list_keyboard, list_text
 from bot.triage.service import TriageError
-from bot.units.lookup import resolve_unit
 
 PAGE: Final = 10
 
@@ -56,8 +55,8 @@ async def _query(
             words.append(token)
     unit_id = None
     if words:
-        unit = await resolve_unit(
-            services.units, " ".join(words), within=officer.unit_id, language=t.language
+        unit = await services.units.resolve(
+            " ".join(words), within=officer.unit_id, language=t.language
         )
         unit_id = unit.id
     chosen: frozenset[Status] | None = None if every else frozenset(statuses) or OPEN
