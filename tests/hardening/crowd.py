@@ -83,7 +83,8 @@ class Resident:
     step: int = 0  # the furthest step of the draft in progress (0: none)
     photos: int = 0
     finished: bool = False
-    _idle: int = 0
+    # The last wait for an answer ran out: the next thing without a question sends /tip.
+    _silence: bool = False
 
     @property
     def chat(self) -> int:
@@ -112,15 +113,14 @@ class Resident:
                 action = self._decide(latest)
                 if self.finished:
                     return
-                if action is None:
-                    # Only an acknowledgement so far: the question follows; after a long
-                    # silence, /tip shows where the draft stands.
-                    self._idle += 1
-                    if self._idle > 1:
-                        action = self._command("/tip")
-                        self.recoveries += 1
+                if action is None and self._silence:
+                    # Only an acknowledgement, and nothing after it for a long while: /tip
+                    # shows where the draft stands. (An acknowledgement seen twice, as after
+                    # a restart that handles the update again, is no reason: the question
+                    # follows it.)
+                    action = self._command("/tip")
+                    self.recoveries += 1
                 if action is not None:
-                    self._idle = 0
                     self.actions += 1
                     self.crowd.actions += 1
                     update_id = api.queue_update(action)
@@ -128,11 +128,12 @@ class Resident:
                     if query is not None and (query.data or "").startswith(CB_SEND):
                         self.crowd.send_presses[update_id] = self
                 started = loop.time()
-                if await api.wait_for_messages(self.chat, seen, within=self.crowd.patience):
-                    if action is not None:
-                        self.latencies.append(loop.time() - started)
-                else:
+                answered = await api.wait_for_messages(self.chat, seen, within=self.crowd.patience)
+                self._silence = not answered
+                if not answered:
                     self.timeouts += 1
+                elif action is not None:
+                    self.latencies.append(loop.time() - started)
         finally:
             self.finished = True
 
