@@ -23,6 +23,7 @@ from bot.maintenance.inbox_jobs import schedule_inbox_pruning
 from bot.maintenance.jobs import schedule_backups
 from bot.maintenance.retention import schedule_retention
 from bot.officers import handlers as officers
+from bot.officers import help as staff_help
 from bot.officers import unit_commands as units
 from bot.outbox.jobs import schedule_outbox
 from bot.ptb.application import CONTEXT_TYPES, TipsApplication
@@ -145,6 +146,15 @@ def _add_menu(services: Container) -> None:
     services.menu.add("tips.menu.mine", tips.my_tips, order=20)
     services.menu.add("menu.help", core.help_command, order=80)
     services.menu.add("menu.language", core.language_command, order=90)
+    # Officers, analysts and admins get their role's keyboard instead (bot.officers.help).
+    for role, buttons in staff_help.KEYBOARDS.items():
+        audience = frozenset({role})
+        for order, (key, command) in enumerate(buttons):
+            services.menu.add(
+                key, staff_help.command_button(command), order=order, audiences=audience
+            )
+        services.menu.add("menu.help", staff_help.help_button(), order=80, audiences=audience)
+        services.menu.add("menu.language", core.language_command, order=90, audiences=audience)
 
 
 def _add_handlers(application: TipsApplication[Container], services: Container) -> None:
@@ -152,6 +162,9 @@ def _add_handlers(application: TipsApplication[Container], services: Container) 
     application.add_handler(tips.flood_guard(services.clock.monotonic), group=GUARDS)
     application.add_handlers(officers.start_handlers(), group=WAITING_NOTICES)
     application.add_handlers(triage.early_handlers(), group=OFFICER_EXTENSIONS)
+    # The staff's /help (private and officers' groups) and "/start help_NAME", the deep link an
+    # officers' group points to; a resident falls through to the core's.
+    application.add_handlers(staff_help.early_handlers(), group=OFFICER_EXTENSIONS)
     # The tip conversation comes before core: it owns "/start tip" (plain /start falls through
     # to core) and the menu's "Send a tip", and during a draft it takes the resident's messages.
     application.add_handlers(tips.handlers(), group=FEATURES)

@@ -175,6 +175,11 @@ class Container:
         self._remember(pseudonym, language)
         return language
 
+    async def audience_of(self, user_id: int) -> str:
+        """Return whose menu and help a person gets: "resident" or their officer role."""
+        officer = await self.officers.officer(user_id)
+        return "resident" if officer is None else officer.role
+
     async def set_language(self, user_id: int, language: Language) -> None:
         """Store a person's language choice."""
         pseudonym = self.keyring.pseudonym(user_id)

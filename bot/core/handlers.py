@@ -13,8 +13,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.help import RESIDENT_EXAMPLES, command_help, help_text, payload_command
 from bot.core.needs import CoreNeeds
-from bot.kernel.i18n import LANGUAGES, as_language, translator
+from bot.kernel.i18n import LANGUAGES, Translator, as_language, translator
+from bot.ptb.commands import resident_commands
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import send_text
 
@@ -27,17 +29,39 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 async def start(update: Update, context: Context) -> None:
-    """Greet the person and show the main menu."""
+    """Greet the person and show the main menu (or a command's help, from a deep link)."""
     t = context.t
+    asked = payload_command(context.args or [])
+    if asked is not None and asked in {command.command for command in resident_commands("vi")}:
+        await _reply(update, context, resident_command_help(t, asked), menu=True)
+        return
+    # Any other payload (forged, stale, or an officer's command asked by a resident) is the
+    # plain welcome: it neither fails nor tells which commands exist.
     user = update.effective_user
     name = user.first_name if user else ""
     await _reply(update, context, t("start.welcome", name=name), menu=True)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """Explain what the bot does and list the commands."""
+    """List the resident's commands with an example each, or explain one ("/help status")."""
     t = context.t
-    await _reply(update, context, t("help.text"), menu=True)
+    args = context.args or []
+    if args:
+        await _reply(update, context, resident_command_help(t, " ".join(args)), menu=True)
+        return
+    text = help_text(
+        t,
+        resident_commands(t.language),
+        RESIDENT_EXAMPLES,
+        intro=t("help.intro"),
+        footer=t("help.footer"),
+    )
+    await _reply(update, context, text, menu=True)
+
+
+def resident_command_help(t: Translator, asked: str) -> str:
+    """Return the help of one resident command, or the answer to an unknown one."""
+    return command_help(t, resident_commands(t.language), RESIDENT_EXAMPLES, asked)
 
 
 async def language_command(update: Update, context: Context) -> None:
@@ -74,18 +98,23 @@ async def language_chosen(update: Update, context: Context) -> None:
             context.bot,
             update.effective_chat.id,
             t("menu.shown"),
-            reply_markup=context.services.menu.keyboard(t),
+            reply_markup=services.menu.keyboard(t, await services.audience_of(user.id)),
         )
 
 
 async def menu_button(update: Update, context: Context) -> None:
     """Run what a main-menu button stands for."""
     message = update.effective_message
-    if message is None or message.text is None:
+    user = update.effective_user
+    if message is None or message.text is None or user is None:
         return
-    entry = context.services.menu.entry_for(message.text)
-    if entry is not None:
-        await entry.callback(update, context)
+    services = context.services
+    entry = services.menu.entry_for(message.text, await services.audience_of(user.id))
+    if entry is None:
+        # A button of another person's menu (a keyboard kept from before a role changed).
+        await not_understood(update, context)
+        return
+    await entry.callback(update, context)
 
 
 async def cancel_outside_conversation(update: Update, context: Context) -> None:
@@ -131,9 +160,10 @@ async def _reply(
         return
     services = context.services
     reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = markup
-    if menu and reply_markup is None and chat.type == chat.PRIVATE:
+    user = update.effective_user
+    if menu and reply_markup is None and chat.type == chat.PRIVATE and user is not None:
         # context.t: the translator of the update's person, resolved once for the update.
-        reply_markup = services.menu.keyboard(context.t)
+        reply_markup = services.menu.keyboard(context.t, await services.audience_of(user.id))
     await send_text(context.bot, chat.id, text, reply_markup=reply_markup)
 
 

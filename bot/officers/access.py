@@ -12,6 +12,15 @@ command gets exactly the answer to an unknown command, a refused button exactly 
 stale one, whatever the command and whatever the reason (not an officer, revoked, wrong role).
 So a refusal reveals neither what the command would have shown nor that it exists.
 
+In an officers' group (a chat registered for a unit, or OFFICER_CHAT_ID; bot.officers.chats) a
+command declared without its own filters works for the officers of that chat's units. Those in
+ANSWERED_IN_OFFICERS_CHATS (aggregates and the officer's own role: nothing of a tipster's words)
+answer in the group; every other one (a tip, a file, a question to a tipster, the registry, the
+audit) answers in the group with one line and a button opening the private chat at that
+command's help (`/start help_NAME`). Anyone else in the group gets silence, and the log records
+the command only, never who typed it. Commands declared with their own filters (the registry's
+reply-in-group commands) keep them.
+
 A guarded handler may extend a resident command instead (`fallthrough=True`: officers' "/tip
 CODE" next to residents' "/tip"). It goes in a handler group before the resident one; a person it
 refuses falls through to the resident meaning, untouched, and for an officer it serves the update
@@ -24,9 +33,9 @@ import logging
 import re
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -40,6 +49,7 @@ from telegram.ext import (
 from telegram.ext.filters import BaseFilter
 
 from bot.core import handlers as core
+from bot.core.help import HELP_PAYLOAD_PREFIX
 from bot.officers.model import (
     ADMIN_ONLY,
     CASE_WORKERS,
@@ -52,10 +62,13 @@ from bot.officers.model import (
 from bot.officers.needs import AccessNeeds
 from bot.officers.service import clean_name
 from bot.ptb.context import BotContext
+from bot.ptb.messaging import reply_in_chat
 
 __all__ = [
     "ADMIN_ONLY",
+    "ANSWERED_IN_OFFICERS_CHATS",
     "CASE_WORKERS",
+    "OFFICER_CHATS",
     "ROLES",
     "STAFF",
     "Guarded",
@@ -90,6 +103,16 @@ OfficerCallback: TypeAlias = GuardedCallback[BotContext[Any]]
 
 # New messages only: editing an old "/setrole ..." must not run it a second time.
 PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+# The default of a guarded command: private chats, and groups, where the guard decides (below).
+OFFICER_CHATS = filters.UpdateType.MESSAGE & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
+# Commands answered in an officers' group itself: figures, statistics, the unit tree and one's
+# own role. None shows a tip or a tipster's words; everything else answers in private.
+ANSWERED_IN_OFFICERS_CHATS: frozenset[str] = frozenset(
+    {"help", "figures", "stats", "indicators", "units", "whoami"}
+)
+# What a guarded command does in a group: answer there, point to the private chat, or (None)
+# nothing of the guard's: the handler's own filters decided the group is fine.
+InGroups: TypeAlias = Literal["answer", "private"] | None
 
 
 async def current_officer(update: Update, context: Context) -> Officer | None:
@@ -147,9 +170,11 @@ class Guarded(Generic[C]):
         command: str | None = None,
         description: str | None = None,
         fallthrough: bool = False,
+        in_groups: InGroups = None,
     ) -> None:
         self.roles: frozenset[Role] = frozenset(roles)
         self.fallthrough = fallthrough
+        self.in_groups: InGroups = in_groups
         if not self.roles or not self.roles <= set(ROLES):
             raise ValueError(f"a guard needs roles among {ROLES}, got {sorted(self.roles)}")
         self.callback = callback
@@ -161,6 +186,9 @@ class Guarded(Generic[C]):
     async def __call__(self, update: Update, context: C) -> object:
         """Run the callback for an allowed officer; otherwise refuse and end any conversation."""
         officer = await current_officer(update, context)
+        chat = update.effective_chat
+        if self.in_groups is not None and chat is not None and chat.type != chat.PRIVATE:
+            return await self._in_group(update, context, officer, chat.id)
         if officer is None or officer.role not in self.roles:
             if self.fallthrough:
                 # Later handler groups give this person the resident meaning of the update.
@@ -168,15 +196,55 @@ class Guarded(Generic[C]):
             log.info("refused %s: no access", self.command or self.__qualname__)
             await refuse(update, context)
             return ConversationHandler.END
-        user = update.effective_user
-        if user is not None:
-            name = clean_name(user.full_name)
-            if name and name != officer.display_name:
-                await context.services.officers.remember_name(user.id, name)
+        await _remember_name(update, context, officer)
         result = await self.callback(update, context, officer)
         if self.fallthrough:
             raise ApplicationHandlerStop(result)
         return result
+
+    async def _in_group(
+        self, update: Update, context: C, officer: Officer | None, chat_id: int
+    ) -> object:
+        """Serve a command typed in a group: only to the officers of that officers' chat."""
+        if (
+            officer is None
+            or officer.role not in self.roles
+            or not await context.services.officers.serves_chat(officer, chat_id)
+        ):
+            # Silence, as for any command the bot lacks; nothing of the person is logged.
+            log.info("ignored %s in a group: not an officer of its units", self.command)
+            return None if self.fallthrough else ConversationHandler.END
+        await _remember_name(update, context, officer)
+        result: object = ConversationHandler.END
+        if self.in_groups == "answer":
+            result = await self.callback(update, context, officer)
+        else:
+            await point_to_private(update, context, self.command or "help")
+        if self.fallthrough:
+            raise ApplicationHandlerStop(result)
+        return result
+
+
+async def _remember_name(update: Update, context: Context, officer: Officer) -> None:
+    user = update.effective_user
+    if user is not None:
+        name = clean_name(user.full_name)
+        if name and name != officer.display_name:
+            await context.services.officers.remember_name(user.id, name)
+
+
+async def point_to_private(update: Update, context: BotContext[Any], command: str) -> None:
+    """Answer in a group with one line and a button that opens the command's help in private."""
+    t = context.t
+    # The bot's username is the one getMe returned when the application was initialised.
+    url = f"https://t.me/{context.bot.username}?start={HELP_PAYLOAD_PREFIX}{command}"
+    button = InlineKeyboardButton(t.label("officers.group.open_private"), url=url)
+    await reply_in_chat(
+        update,
+        context,
+        t("officers.group.private", command=command),
+        InlineKeyboardMarkup([[button]]),
+    )
 
 
 def officer_command(
@@ -185,17 +253,27 @@ def officer_command(
     *,
     roles: Iterable[Role] = CASE_WORKERS,
     description: str | None = None,
-    filters: BaseFilter | None = PRIVATE,
+    filters: BaseFilter | None = OFFICER_CHATS,
     fallthrough: bool = False,
 ) -> CommandHandler[C, object]:
-    """Return a guarded /command handler (private chats by default).
+    """Return a guarded /command handler (private chats and officers' groups by default).
 
     `description` is the catalog key of the command's line in the officers' command menu (mark
     it with `N_`); without one the command works but is not listed. `fallthrough`: see the
-    module docstring (an officers' extension of a resident command).
+    module docstring (an officers' extension of a resident command). With the default filters,
+    the module docstring says what the command does in a group; given filters are the
+    handler's own business.
     """
+    in_groups: InGroups = None
+    if filters is OFFICER_CHATS:
+        in_groups = "answer" if command in ANSWERED_IN_OFFICERS_CHATS else "private"
     guarded = Guarded(
-        callback, roles, command=command, description=description, fallthrough=fallthrough
+        callback,
+        roles,
+        command=command,
+        description=description,
+        fallthrough=fallthrough,
+        in_groups=in_groups,
     )
     return CommandHandler(command, guarded, filters=filters)
 

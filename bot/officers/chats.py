@@ -13,6 +13,7 @@ from telegram import Bot, ChatMember, ChatMemberRestricted
 from telegram.constants import ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
+from bot.officers.model import Officer
 from bot.units import UnitDirectory
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,27 @@ async def officer_chat_for(
         if chat_id is not None:
             return chat_id
     return officer_chat_id
+
+
+async def serves_chat(
+    units: UnitDirectory, officer_chat_id: int | None, officer: Officer, chat_id: int
+) -> bool:
+    """Say whether `chat_id` is an officers' chat of the officer's units.
+
+    It is when the officer's own unit's tips go there, or a unit within their scope has it as
+    its own chat; for an admin, any officers' chat. Any other group is no officers' chat of theirs.
+    """
+    if not officer.active:
+        return False
+    if officer.unit_id is not None and chat_id == await officer_chat_for(
+        units, officer_chat_id, officer.unit_id
+    ):
+        return True
+    if officer.whole_tree and chat_id == officer_chat_id:
+        return True
+    return any(
+        unit.chat_id == chat_id and officer.covers(unit.id) for unit in await units.with_chats()
+    )
 
 
 async def check_chat(bot: Bot, chat_id: int, source: str) -> ChatCheck:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application
 
-from bot.kernel.i18n import LANGUAGES, Language, translator
+from bot.core.help import RESIDENT_EXAMPLES
+from bot.kernel.i18n import LANGUAGES, N_, Language, translator
 from bot.officers.access import GuardedCommand, guarded_commands
 from bot.officers.model import Officer
 from bot.officers.needs import OfficersNeeds
@@ -27,6 +30,40 @@ if TYPE_CHECKING:
     from bot.ptb.application import TipsApplication
 
 log = logging.getLogger(__name__)
+
+# One example per command of any officer's menu (the resident commands' come from the core):
+# /help shows it next to the menu's description. tests/officers/test_help.py fails on a menu
+# command without one.
+OFFICER_EXAMPLES: Final[Mapping[str, str]] = {
+    **RESIDENT_EXAMPLES,
+    "officers": N_("help.example.officers"),
+    "addofficer": N_("help.example.addofficer"),
+    "setrole": N_("help.example.setrole"),
+    "setunit": N_("help.example.setunit"),
+    "removeofficer": N_("help.example.removeofficer"),
+    "officerlog": N_("help.example.officerlog"),
+    "whoami": N_("help.example.whoami"),
+    "units": N_("help.example.units"),
+    "importunits": N_("help.example.importunits"),
+    "exportunits": N_("help.example.exportunits"),
+    "record": N_("help.example.record"),
+    "import": N_("help.example.import"),
+    "figures": N_("help.example.figures"),
+    "report": N_("help.example.report"),
+    "stats": N_("help.example.stats"),
+    "export": N_("help.example.export"),
+    "indicators": N_("help.example.indicators"),
+    "add_indicator": N_("help.example.add_indicator"),
+    "tips": N_("help.example.tips"),
+    "assign": N_("help.example.assign"),
+    "note": N_("help.example.note"),
+    "transfer": N_("help.example.transfer"),
+    "ask": N_("help.example.ask"),
+    "overdue": N_("help.example.overdue"),
+    "file": N_("help.example.file"),
+    "audit": N_("help.example.audit"),
+    "deadletters": N_("help.example.deadletters"),
+}
 
 
 def officer_commands(
@@ -40,6 +77,16 @@ def officer_commands(
         if officer.role in command.roles
     ]
     return [*resident_commands(language), *own]
+
+
+def menu_of(
+    application: Application[Any, Any, Any, Any, Any, Any], officer: Officer, language: Language
+) -> list[BotCommand]:
+    """Return the menu an officer's private chat is published with, in one language.
+
+    /help lists exactly this (bot.officers.help), so help and menu cannot drift apart.
+    """
+    return officer_commands(officer, guarded_commands(application), language)
 
 
 def _digest(menus: dict[str, list[BotCommand]] | None) -> str | None:
@@ -62,10 +109,8 @@ async def publish_officer_menu(application: TipsApplication[Any], user_id: int) 
     officer = await services.officers.officer(user_id)
     menus: dict[str, list[BotCommand]] | None = None
     if officer is not None:
-        commands = guarded_commands(application)
-        menus = {language: officer_commands(officer, commands, language) for language in LANGUAGES}
-        chosen = await services.language_of(user_id)
-        menus[""] = officer_commands(officer, commands, chosen)
+        menus = {language: menu_of(application, officer, language) for language in LANGUAGES}
+        menus[""] = menu_of(application, officer, await services.language_of(user_id))
     digest = _digest(menus)
     if digest == await services.officers.menu_digest(user_id):
         return True

@@ -17,7 +17,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.i18n import N_
 from bot.kernel.refusal import Refusal
 from bot.kernel.telegram_text import clip
-from bot.officers.chats import ChatCheck, check_officer_chats, officer_chat_for
+from bot.officers.chats import ChatCheck, check_officer_chats, officer_chat_for, serves_chat
 from bot.officers.model import Officer, Role
 from bot.officers.repository import (
     Action,
@@ -129,6 +129,10 @@ class OfficersService:
     async def chat_for(self, unit_id: int | None) -> int | None:
         """Return the officers' chat that gets the tips of a unit (bot.officers.chats)."""
         return await officer_chat_for(self.units, self.officer_chat_id, unit_id)
+
+    async def serves_chat(self, officer: Officer, chat_id: int) -> bool:
+        """Say whether a group is an officers' chat of this officer's units (bot.officers.chats)."""
+        return await serves_chat(self.units, self.officer_chat_id, officer, chat_id)
 
     # ------------------------------------------------------------ lookups
 
