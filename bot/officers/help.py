@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Final, TypeAlias
 
-from telegram import Update
+from telegram import BotCommand, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.core.help import command_help, help_text, payload_command
 from bot.core.menu import Callback
+from bot.kernel.i18n import Translator
 from bot.officers.access import (
+    ANSWERED_IN_OFFICERS_CHATS,
     OFFICER_CHATS,
     PRIVATE,
     STAFF,
@@ -27,6 +29,7 @@ from bot.officers.access import (
 from bot.officers.labels import role_label
 from bot.officers.menus import OFFICER_EXAMPLES, menu_of
 from bot.officers.needs import OfficersNeeds
+from bot.ptb.commands import RESIDENT_COMMANDS
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import send_text
 
@@ -63,8 +66,19 @@ async def staff_help(update: Update, context: Context, officer: Officer) -> None
         text = command_help(t, menu, OFFICER_EXAMPLES, " ".join(args))
     else:
         intro = t("officers.help.intro", role=role_label(t, officer.role))
-        text = help_text(t, menu, OFFICER_EXAMPLES, intro=intro)
+        text = help_text(
+            t, menu, OFFICER_EXAMPLES, intro=intro, footer=_group_note(t, update, menu)
+        )
     await _answer(update, context, officer, text)
+
+
+def _group_note(t: Translator, update: Update, menu: list[BotCommand]) -> str:
+    """In a group, say which of the listed commands answer there (the others in private)."""
+    chat = update.effective_chat
+    if chat is None or chat.type == chat.PRIVATE:
+        return ""
+    here = [f"/{c.command}" for c in menu if c.command in ANSWERED_IN_OFFICERS_CHATS]
+    return t("officers.help.group", commands=", ".join(here))
 
 
 async def staff_start_help(update: Update, context: Context, officer: Officer) -> None:
@@ -116,9 +130,28 @@ def help_button() -> Callback:
     return Guarded(staff_help, STAFF, command="help")
 
 
+async def _never_called(update: Update, context: Context, officer: Officer) -> None:
+    """Stand for a resident command in a group, where the guard only points to private."""
+
+
 def early_handlers() -> list[BaseHandler[Update, Context, object]]:
-    """Return the staff's /help and deep-link /start, for a group before the core's."""
+    """Return the staff's /help and deep-link /start, for a group before the core's.
+
+    The resident commands of an officer's menu (/tip, /status...) work in private only; typed
+    by an officer in their officers' group they get the button to the private chat too, rather
+    than silence. Anyone else there falls through to silence.
+    """
     deep_link = PRIVATE & filters.Regex(r"^/start(@\w+)?\s+help_")
+    in_groups = filters.UpdateType.MESSAGE & filters.ChatType.GROUPS
+    resident_in_groups: list[BaseHandler[Update, Context, object]] = [
+        CommandHandler(
+            name,
+            Guarded(_never_called, STAFF, command=name, fallthrough=True, in_groups="private"),
+            filters=in_groups,
+        )
+        for name, _key in RESIDENT_COMMANDS
+        if name != "help"
+    ]
     return [
         officer_command("help", staff_help, roles=STAFF, filters=OFFICER_CHATS, fallthrough=True),
         CommandHandler(
@@ -126,4 +159,5 @@ def early_handlers() -> list[BaseHandler[Update, Context, object]]:
             Guarded(staff_start_help, STAFF, command="start", fallthrough=True),
             filters=deep_link,
         ),
+        *resident_in_groups,
     ]

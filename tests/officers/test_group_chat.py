@@ -71,7 +71,14 @@ async def test_figures_stats_and_help_are_answered_in_the_officers_group(
         assert helped.reply_markup is None  # no reply keyboard over the group's input field
         menu = groups.api.my_commands({"type": "chat", "chat_id": person.id}, language)
         assert COMMAND_LINE.findall(helped.text) == [c["command"] for c in menu]
-        assert helped.text.startswith(translator(language)("help.title"))
+        t = translator(language)
+        assert helped.text.startswith(t("help.title"))
+        here = ", ".join(
+            f"/{name}"
+            for name in COMMAND_LINE.findall(helped.text)
+            if name in {"help", "whoami", "units", "figures", "stats", "indicators"}
+        )
+        assert helped.text.endswith(t("officers.help.group", commands=here))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -85,6 +92,9 @@ async def test_private_commands_answer_with_a_button_to_the_private_chat(
         (OFFICER_RG, f"/tips@{BOT} open", "tips", RACH_GIA_CHAT),
         (ADMIN, "/officers", "officers", OFFICERS_CHAT),
         (ADMIN, "/audit", "audit", RACH_GIA_CHAT),
+        # The resident commands of an officer's menu work in private only.
+        (OFFICER_GQ, "/tip", "tip", OFFICERS_CHAT),
+        (ANALYST, f"/status@{BOT} TB-7K3M-Q9XD", "status", RACH_GIA_CHAT),
     )
     for person, text, command, chat in cases:
         [pointer] = await in_group(groups, person, text, chat, language)
@@ -110,7 +120,7 @@ async def test_nobody_but_the_chats_officers_gets_an_answer_and_nothing_identifi
     # INFO, what the bot logs in production (DEBUG traces of the libraries carry raw ids).
     with caplog.at_level(logging.INFO):
         for person, chat in silent:
-            for text in ("/help", "/stats", "/figures", "/ask TB-7K3M-Q9XD câu hỏi", "/officers"):
+            for text in ("/help", "/stats", "/figures", "/ask TB-7K3M-Q9XD x", "/officers", "/tip"):
                 assert await in_group(groups, person, text, chat) == [], (person, chat, text)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for person, _chat in silent:
