@@ -394,6 +394,14 @@ class TipsRepository:
             for row in rows
         ]
 
+    async def open_ids_of_reporter(self, pseudonym: str) -> list[int]:
+        """Return the ids of a resident's tips that are not closed."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM tips WHERE reporter_pseudonym = ? AND status <> 'closed' ORDER BY id",
+            (pseudonym,),
+        )
+        return [int(row["id"]) for row in rows]
+
     async def count_of_reporter(self, pseudonym: str) -> int:
         """Count every tip of a resident."""
         value = await self._db.fetch_value(

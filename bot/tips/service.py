@@ -421,6 +421,10 @@ class TipService:
             await self.tips.count_of_reporter(pseudonym),
         )
 
+    async def open_tip_ids(self, user_id: int) -> list[int]:
+        """Return the ids of a resident's tips that are not closed."""
+        return await self.tips.open_ids_of_reporter(self.pseudonym(user_id))
+
     async def tip(self, tip_id: int) -> Tip | None:
         """Return the tip with this id, or None."""
         return await self.tips.by_id(tip_id)

@@ -541,6 +541,12 @@ class TriageService(TriageReads):
         question = await self.answering(user_id)
         if question is None:
             return None
+        return await self.answer_to(user_id, question, text)
+
+    async def answer_to(self, user_id: int, question: RelayMessage, text: str) -> Tip | None:
+        """Relay a tipster's answer to one question of theirs; None if it is not theirs."""
+        if question.direction != "to_tipster":
+            return None
         body = _checked_text(text, ANSWER_MAX_CHARS, N_("triage.reply.ask_text"))
         now = self.clock.now()
         pseudonym = self.tips.pseudonym(user_id)
@@ -565,7 +571,31 @@ class TriageService(TriageReads):
                 conn, tip.id, at=now, actor_kind="resident", event=EVENT_REPLIED
             )
             await self.repo.delete_wait_in(conn, pseudonym)
+            await self.repo.delete_held_in(conn, pseudonym)
         return tip
+
+    async def open_questions(self, user_id: int) -> list[RelayMessage]:
+        """Return the questions a tipster got and has not answered, on tips still open."""
+        return await self.repo.unanswered(await self.tips.open_tip_ids(user_id))
+
+    async def hold_answer(self, user_id: int, text: str) -> None:
+        """Keep a tipster's answer, sealed, until they say which question it answers."""
+        body = _checked_text(text, ANSWER_MAX_CHARS, N_("triage.reply.ask_text"))
+        pseudonym = self.tips.pseudonym(user_id)
+        sealed = self.tips.keyring.seal(body, context=f"held-answer:{pseudonym}")
+        async with self.db.transaction() as conn:
+            await self.repo.put_held_in(conn, pseudonym, sealed, self.clock.now())
+
+    async def answer_held(self, user_id: int, question_id: int) -> Tip | None:
+        """Relay the held answer to the question picked; None if none is held or not theirs."""
+        question = await self.repo.message(question_id)
+        pseudonym = self.tips.pseudonym(user_id)
+        async with self.db.transaction() as conn:
+            held = await self.repo.held_in(conn, pseudonym)
+        if question is None or held is None or self.clock.now() - held[1] > REPLY_WAIT:
+            return None
+        body = self.tips.keyring.unseal(held[0], context=f"held-answer:{pseudonym}")
+        return await self.answer_to(user_id, question, body)
 
     async def stop_answering(self, user_id: int) -> bool:
         """Forget that a tipster is answering; say whether they were."""

@@ -1,0 +1,18 @@
+"""A tipster's answer typed with several questions open, held until they say which one.
+
+A resident who simply types after officers asked them more than one question is asked which
+question the text answers (buttons); the text waits here, sealed to their pseudonym like a
+draft, for at most one press. Nothing in the row names them.
+"""
+
+STATEMENTS = (
+    """
+    CREATE TABLE tip_held_answers (
+        -- By keyed pseudonym, one held answer per person (a newer one replaces it).
+        pseudonym   TEXT PRIMARY KEY,
+        -- The answer's text, sealed (AES-GCM) with the pseudonym as context.
+        body_sealed TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
