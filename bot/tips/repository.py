@@ -46,7 +46,8 @@ TIP_COLUMNS = (
     "id, code, category, legal_type, legal_type_source, story, place_kind, place_text, "
     "latitude, longitude, unit_id, occurred, occurred_on, anonymous, reporter_pseudonym, "
     "reporter_chat_sealed, contact_sealed, language, status, received_at, decision_deadline, "
-    "first_action_at, assignee_id, outcome, extension, transferred_to, status_at, of_value"
+    "first_action_at, assignee_id, outcome, extension, transferred_to, status_at, of_value, "
+    "occurred_time"
 )
 
 
@@ -81,6 +82,7 @@ def tip_from_row(row: sqlite3.Row) -> Tip:
         transferred_to=row["transferred_to"],
         status_at=_moment(row["status_at"]),
         of_value=bool(row["of_value"]),
+        occurred_time=row["occurred_time"],
     )
 
 
@@ -237,6 +239,7 @@ class NewTip:
     language: Language
     received_at: datetime
     decision_deadline: date
+    occurred_time: str | None = None
 
 
 class TipsRepository:
@@ -253,8 +256,8 @@ class TipsRepository:
                               story, place_kind, place_text, latitude, longitude, unit_id,
                               occurred, occurred_on, anonymous, reporter_pseudonym,
                               reporter_chat_sealed, contact_sealed, language, status,
-                              received_at, decision_deadline, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?)
+                              received_at, decision_deadline, updated_at, occurred_time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)
             """,
             (
                 tip.code,
@@ -278,6 +281,7 @@ class TipsRepository:
                 stamp(tip.received_at),
                 tip.decision_deadline.isoformat(),
                 stamp(tip.received_at),
+                tip.occurred_time,
             ),
         )
         tip_id = cursor.lastrowid

@@ -175,6 +175,10 @@ class TipService:
         """Return the current moment (UTC)."""
         return self.clock.now()
 
+    def local_now(self) -> datetime:
+        """Return the time now in the configured time zone (naive: the wall clock there)."""
+        return self.clock.now().astimezone(self.settings.zone).replace(tzinfo=None)
+
     def local_today(self) -> date:
         """Return today's date in the configured time zone."""
         return self.clock.now().astimezone(self.settings.zone).date()
@@ -340,6 +344,7 @@ class TipService:
             unit_id=draft.unit_id,
             occurred=draft.occurred or "unknown",
             occurred_on=draft.occurred_on,
+            occurred_time=draft.occurred_time,
             anonymous=draft.anonymous,
             reporter_pseudonym=pseudonym,
             reporter_chat_sealed=self.seal_chat(chat_id, pseudonym),

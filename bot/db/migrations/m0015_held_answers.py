@@ -1,4 +1,5 @@
-"""A tipster's answer typed with several questions open, held until they say which one.
+"""A tipster's answer typed with several questions open, held until they say which one; the
+time of day a resident gave for the events ("tối qua 20h").
 
 A resident who simply types after officers asked them more than one question is asked which
 question the text answers (buttons); the text waits here, sealed to their pseudonym like a
@@ -15,4 +16,6 @@ STATEMENTS = (
         created_at  TEXT NOT NULL
     ) WITHOUT ROWID
     """,
+    # "HH:MM" local time, with occurred_on; NULL when only the day (or nothing) was given.
+    "ALTER TABLE tips ADD COLUMN occurred_time TEXT",
 )

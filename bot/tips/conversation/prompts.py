@@ -157,7 +157,14 @@ async def _ask_when(turn: Turn, draft: Draft, progress: Html) -> Question:
     t = turn.t
     rows = [
         [InlineKeyboardButton(t.label("tips.button.when_now"), callback_data=CB_WHEN + "now")],
-        [InlineKeyboardButton(t.label("tips.button.when_today"), callback_data=CB_WHEN + "today")],
+        [
+            InlineKeyboardButton(
+                t.label("tips.button.when_today"), callback_data=CB_WHEN + "today"
+            ),
+            InlineKeyboardButton(
+                t.label("tips.button.when_yesterday"), callback_data=CB_WHEN + "yesterday"
+            ),
+        ],
         [
             InlineKeyboardButton(
                 t.label("tips.button.when_earlier"), callback_data=CB_WHEN + "earlier"
