@@ -138,3 +138,68 @@ async def test_bad_spoken_days_are_explained(
     await bot.say(english, "25h")
     assert "I could not read the date «25h»" in last_shown(bot, english.id)
     assert await _draft(bot, english) == (None, None, steps.WHEN_DATE)
+
+
+async def _step(bot: BotHarness, person: Person) -> str | None:
+    record = await bot.app.services.tips.load_draft(person.id)
+    return None if record is None else record.step
+
+
+async def test_every_step_goes_back_to_the_one_before(bot: BotHarness, resident: Person) -> None:
+    await _to_when(bot, resident)
+    await bot.press(resident, "🗓 Trước đó (nhập ngày)")
+    assert await _step(bot, resident) == steps.WHEN_DATE
+    walked = []
+    # Inline «Quay lại» from the typed date to the story; the place step's is a reply button.
+    for _ in range(2):
+        await bot.press(resident, "⬅️ Quay lại")
+        walked.append(await _step(bot, resident))
+    await bot.say(resident, "⬅️ Quay lại")
+    walked.append(await _step(bot, resident))
+    assert "⬅️ Quay lại bước trước." in [
+        message.plain_text for message in bot.api.sent_messages(resident.id)[-2:]
+    ]
+    await bot.press(resident, "⬅️ Quay lại")
+    walked.append(await _step(bot, resident))
+    assert walked == [steps.WHEN, steps.PLACE, steps.STORY, steps.CATEGORY]
+    # The first step has no way back; an old «Quay lại» pressed there changes nothing.
+    category = bot.api.last_message(resident.id)
+    assert "⬅️ Quay lại" not in str(category.buttons())
+    old = next(
+        message
+        for message in reversed(bot.api.sent_messages(resident.id))
+        if "⬅️ Quay lại" in str(message.buttons())
+    )
+    await bot.send(bot.updates.callback(resident, old, "td:prev"))
+    answer = bot.api.calls_for("answerCallbackQuery")[-1].params
+    assert answer["show_alert"] is True
+    assert await _step(bot, resident) == steps.CATEGORY
+    # The answers given are kept: forward again, the story is still there.
+    record = await bot.app.services.tips.load_draft(resident.id)
+    assert record is not None
+    assert record.draft.story_parts == ["Có người bán ma túy ở đầu hẻm 12 mỗi tối."]
+
+
+async def test_back_from_the_contact_step_in_english(bot: BotHarness, english: Person) -> None:
+    await _to_when(bot, english, "en")
+    await bot.press(english, "📅 Yesterday")
+    await bot.press(english, "⬅️ Back")
+    assert await _step(bot, english) == steps.WHEN
+    await bot.press(english, "📅 Today")
+    await bot.press(english, "⏭ No files")
+    await bot.press(english, "📞 Leave a contact")
+    assert await _step(bot, english) == steps.CONTACT
+    await bot.say(english, "⬅️ Back")
+    assert await _step(bot, english) == steps.IDENTITY
+    assert "⬅️ Back to the step before." in [
+        message.plain_text for message in bot.api.sent_messages(english.id)[-2:]
+    ]
+    # Not taken as a contact, nor as an address.
+    record = await bot.app.services.tips.load_draft(english.id)
+    assert record is not None
+    assert record.draft.contact is None
+    assert record.draft.place_text == "Hẻm 12 đường Nguyễn Trung Trực"
+    # Outside a draft the label is just text: no step to go back to.
+    await bot.say(english, "/cancel")
+    await bot.say(english, "⬅️ Back")
+    assert await _step(bot, english) is None
