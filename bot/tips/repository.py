@@ -315,6 +315,29 @@ class TipsRepository:
             ],
         )
 
+    async def add_attachment_in(
+        self, conn: aiosqlite.Connection, tip_id: int, item: Attachment
+    ) -> int:
+        """Store one more file of a tip (after those it has) and return its id."""
+        cursor = await conn.execute(
+            "INSERT INTO tip_evidence (tip_id, position, role, kind, file_id, file_unique_id, "
+            "mime, size, caption) SELECT ?, coalesce(max(position), 0) + 1, 'evidence', ?, ?, ?, "
+            "?, ?, ? FROM tip_evidence WHERE tip_id = ?",
+            (
+                tip_id,
+                item.kind,
+                item.file_id,
+                item.file_unique_id,
+                item.mime,
+                item.size,
+                item.caption,
+                tip_id,
+            ),
+        )
+        if cursor.lastrowid is None:
+            raise RuntimeError("SQLite returned no id for the attachment")
+        return cursor.lastrowid
+
     async def add_event_in(
         self,
         conn: aiosqlite.Connection,

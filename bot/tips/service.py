@@ -442,6 +442,12 @@ class TipService:
         """Return a tip's attachments in the order they were sent."""
         return await self.tips.evidence(tip_id)
 
+    async def evidence_item(self, tip_id: int, evidence_id: int) -> tuple[Evidence, int] | None:
+        """Return one of a tip's files and how many it has, or None if it is gone."""
+        items = await self.tips.evidence(tip_id)
+        found = next((item for item in items if item.id == evidence_id), None)
+        return None if found is None else (found, len(items))
+
     async def card_of(self, tip_id: int) -> TipCard | None:
         """Return where a tip's card was posted, or None if not yet."""
         return await self.tips.card(tip_id)

@@ -209,13 +209,20 @@ async def deliver_answer(services: RelayNeeds, deliverer: OutboxDeliverer, row: 
     if chat_id is None:
         raise NoTargetChatError
     try:
-        await deliverer.bot.send_message(
+        posted = await deliverer.bot.send_message(
             chat_id,
             answer_text(deliverer.t, tip, message.body, question),
             parse_mode=ParseMode.HTML,
             reply_parameters=reply,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
+        found = None
+        if message.evidence_id is not None:
+            found = await services.tips.evidence_item(tip.id, message.evidence_id)
+        if found is not None:
+            # The answer's file goes the way evidence does: cleaned, or withheld (card.py).
+            under = ReplyParameters(message_id=posted.message_id, allow_sending_without_reply=True)
+            await services.cards.send_evidence(chat_id, under, tip, found[0], found[1])
     except TelegramError as error:
         # The officers' chat refusing is a configuration to fix: the answer waits, like a card.
         if _unreachable(error):

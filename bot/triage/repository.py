@@ -28,10 +28,13 @@ def _message(row: sqlite3.Row) -> RelayMessage:
         body=str(row["body"]),
         state=cast(MessageState, row["state"]),
         created_at=datetime.fromisoformat(str(row["created_at"])),
+        evidence_id=row["evidence_id"],
     )
 
 
-_MESSAGE_COLUMNS = "id, tip_id, direction, officer_id, reply_to, body, state, created_at"
+_MESSAGE_COLUMNS = (
+    "id, tip_id, direction, officer_id, reply_to, body, state, created_at, evidence_id"
+)
 
 
 class TriageRepository:
@@ -52,12 +55,13 @@ class TriageRepository:
         reply_to: int | None,
         body: str,
         now: datetime,
+        evidence_id: int | None = None,
     ) -> int:
         """Store a question or an answer, pending delivery; return its id."""
         cursor = await conn.execute(
             "INSERT INTO tip_messages (tip_id, direction, officer_id, reply_to, body, state, "
-            "created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-            (tip_id, direction, officer_id, reply_to, body, stamp(now)),
+            "created_at, evidence_id) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (tip_id, direction, officer_id, reply_to, body, stamp(now), evidence_id),
         )
         if cursor.lastrowid is None:
             raise RuntimeError("SQLite returned no id for the message")

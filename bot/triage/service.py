@@ -30,7 +30,14 @@ from bot.officers.service import OfficersService
 from bot.tips import deadlines
 from bot.tips.codes import normalize_code
 from bot.tips.deadlines import Extension, as_extension
-from bot.tips.model import LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, LegalType, Tip, TipCard
+from bot.tips.model import (
+    LEGAL_TYPES,
+    TRANSFERRED_TO_INVESTIGATION,
+    Attachment,
+    LegalType,
+    Tip,
+    TipCard,
+)
 from bot.tips.service import OUTBOX_TIP_CARD, TipService
 from bot.tips.status import (
     OPEN,
@@ -543,17 +550,30 @@ class TriageService(TriageReads):
             return None
         return await self.answer_to(user_id, question, text)
 
-    async def answer_to(self, user_id: int, question: RelayMessage, text: str) -> Tip | None:
-        """Relay a tipster's answer to one question of theirs; None if it is not theirs."""
+    async def answer_to(
+        self,
+        user_id: int,
+        question: RelayMessage,
+        text: str,
+        attachment: Attachment | None = None,
+    ) -> Tip | None:
+        """Relay a tipster's answer (text, or a file with its caption) to one question of
+        theirs; None if it is not theirs. The file joins the tip's evidence."""
         if question.direction != "to_tipster":
             return None
-        body = _checked_text(text, ANSWER_MAX_CHARS, N_("triage.reply.ask_text"))
+        if attachment is not None and not text.strip():
+            body = ""
+        else:
+            body = _checked_text(text, ANSWER_MAX_CHARS, N_("triage.reply.ask_text"))
         now = self.clock.now()
         pseudonym = self.tips.pseudonym(user_id)
         async with self.db.transaction() as conn:
             tip = await self.states.tip_in(conn, question.tip_id)
             if tip is None or tip.reporter_pseudonym != pseudonym:
                 return None
+            evidence_id = None
+            if attachment is not None:
+                evidence_id = await self.tips.tips.add_attachment_in(conn, tip.id, attachment)
             message_id = await self.repo.add_message_in(
                 conn,
                 tip_id=tip.id,
@@ -562,6 +582,7 @@ class TriageService(TriageReads):
                 reply_to=question.id,
                 body=body,
                 now=now,
+                evidence_id=evidence_id,
             )
             await self.tips.outbox.enqueue_in(
                 conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now

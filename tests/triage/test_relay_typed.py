@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.testing.botapi import SentMessage
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.model import Tip
 from bot.triage.handlers.answer import pick_data
 from tests.officers.conftest import OFFICER_RG, RESIDENT
+from tests.tips.test_evidence import assert_no_gps_or_owner, jpeg_with_gps
 
 from .conftest import (
     ENGLISH_TIPSTER,
@@ -17,6 +20,7 @@ from .conftest import (
     alert,
     card,
     deliver,
+    open_desk,
     plant,
     press,
     press_data,
@@ -25,6 +29,7 @@ from .test_relay import leaks
 
 ANSWER = "Xe máy Wave màu đỏ, biển số không rõ."
 NOT_UNDERSTOOD = "Tôi chưa hiểu tin nhắn này."
+REPLY = "✍️ Trả lời"
 
 
 async def _ask(desk: BotHarness, tip: Tip, question: str, tipster: Person = TIPSTER) -> SentMessage:
@@ -175,3 +180,51 @@ async def test_without_a_question_typing_is_not_understood(desk: BotHarness) -> 
     await desk.say(TIPSTER, ANSWER)
     assert desk.api.last_message(TIPSTER.id).plain_text.startswith(NOT_UNDERSTOOD)
     assert await _answers(desk) == []
+
+
+async def test_a_photo_answers_cleaned_and_joins_the_tips_files(database_path: Path) -> None:
+    desk = await open_desk(database_path, evidence_download=True)
+    try:
+        tip = await plant(desk)
+        shown = await card(desk, tip)
+        question = await _ask(desk, tip, "Anh chị có ảnh chiếc xe không?")
+        await press(desk, TIPSTER, question, REPLY)
+        start = len(desk.api.calls)
+        photo = desk.updates.photo(TIPSTER, caption="Xe đậu trước cổng", content=jpeg_with_gps())
+        await desk.send(photo)
+        assert "Đã chuyển câu trả lời" in desk.api.last_message(TIPSTER.id).plain_text
+        await deliver(desk)
+        answer, sent = desk.api.sent_messages(OFFICERS)[-2:]
+        assert answer.raw["reply_to_message"]["message_id"] == shown.message_id
+        assert "Xe đậu trước cổng" in answer.plain_text
+        assert sent.raw["reply_to_message"]["message_id"] == answer.message_id
+        assert_no_gps_or_owner(desk.api.file_content(sent.raw["photo"][-1]["file_id"]))
+        assert leaks(desk.api.calls[start:], TIPSTER) == []
+        files = await desk.app.services.tips.evidence_of(tip.id)
+        assert [(item.position, item.kind) for item in files] == [(1, "photo")]
+    finally:
+        await desk.stop()
+
+
+async def test_a_voice_note_replying_to_a_question_answers_it_in_english(
+    desk: BotHarness,
+) -> None:
+    await desk.app.services.set_language(ENGLISH_TIPSTER.id, "en")
+    tip = await plant(desk, ENGLISH_TIPSTER, language="en")
+    await card(desk, tip)
+    question = await _ask(desk, tip, "Can you describe the man?", ENGLISH_TIPSTER)
+    voice = desk.updates.voice(ENGLISH_TIPSTER, reply_to=question.message_id)
+    await desk.send(voice)
+    assert "Your answer about tip" in desk.api.last_message(ENGLISH_TIPSTER.id).plain_text
+    await deliver(desk)
+    assert "voice" in desk.api.last_message(OFFICERS).raw
+    rows = await desk.app.services.db.fetch_all(
+        "SELECT body, evidence_id FROM tip_messages WHERE direction = 'from_tipster'"
+    )
+    assert [(row["body"], row["evidence_id"] is not None) for row in rows] == [("", True)]
+    # A sticker while pressing Reply is still refused, in English.
+    await press(desk, ENGLISH_TIPSTER, question, "✍️ Reply")
+    await desk.send(desk.updates.sticker(ENGLISH_TIPSTER))
+    assert desk.api.last_message(ENGLISH_TIPSTER.id).plain_text.startswith(
+        "Please type your answer as text"
+    )

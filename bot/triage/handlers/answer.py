@@ -14,6 +14,8 @@ from bot.kernel.crypto import Keyring
 from bot.kernel.telegram_text import clip
 from bot.outbox.jobs import kick_outbox
 from bot.ptb.messaging import send_text
+from bot.tips.conversation.attachments import attachment_of
+from bot.tips.model import Attachment
 from bot.triage.model import RelayMessage
 from bot.triage.needs import Context
 from bot.triage.render import CB_REPLY, parse_reply
@@ -96,10 +98,22 @@ async def answer_typed(update: Update, context: Context) -> object:
 
 
 async def answer_not_text(update: Update, context: Context) -> object:
-    """Ask the tipster to type the answer (a sticker, a file, a poll are not passed on)."""
+    """Pass on a photo, video, voice note or document as the answer; ask for text otherwise
+    (a sticker, a poll, a location are not passed on)."""
     chat = update.effective_chat
-    if chat is None:
+    user = update.effective_user
+    message = update.effective_message
+    if chat is None or user is None or message is None:
         return None
+    services = context.services
+    attachment = attachment_of(message)
+    question = await services.triage.answering(user.id)
+    if (
+        attachment is not None
+        and question is not None
+        and await _relay(update, context, question, message.caption or "", attachment)
+    ):
+        return ConversationHandler.END
     t = context.t
     await send_text(context.bot, chat.id, t("triage.reply.ask_text"), protect_content=True)
     return None
@@ -156,15 +170,22 @@ def replied_question(keyring: Keyring, message: Message) -> int | None:
     return None
 
 
-async def _relay(update: Update, context: Context, question: RelayMessage, text: str) -> bool:
-    """Relay `text` as the answer to `question` and thank the tipster; say whether it went."""
+async def _relay(
+    update: Update,
+    context: Context,
+    question: RelayMessage,
+    text: str,
+    attachment: Attachment | None = None,
+) -> bool:
+    """Relay `text` (and a file) as the answer to `question` and thank the tipster; say
+    whether it went."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None:
         return False
     t = context.t
     try:
-        tip = await context.services.triage.answer_to(user.id, question, text)
+        tip = await context.services.triage.answer_to(user.id, question, text, attachment)
     except TriageError as error:
         await send_text(context.bot, chat.id, error.text(t), protect_content=True)
         return True
@@ -241,13 +262,23 @@ async def answer_unprompted(update: Update, context: Context) -> None:
 
 
 async def answer_unprompted_not_text(update: Update, context: Context) -> None:
-    """Ask for text when a sticker or a file replies to a question; else the fallback answers."""
+    """Take a file that replies to a question as its answer, ask for text for a sticker; a
+    message that quotes no question goes to the fallback."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
         return
-    if replied_question(context.services.keyring, message) is None:
+    quoted = replied_question(context.services.keyring, message)
+    if quoted is None:
         await core.not_understood(update, context)
+        return
+    attachment = attachment_of(message)
+    question = await context.services.triage.message(quoted)
+    if (
+        attachment is not None
+        and question is not None
+        and await _relay(update, context, question, message.caption or "", attachment)
+    ):
         return
     await send_text(context.bot, chat.id, context.t("triage.reply.ask_text"), protect_content=True)
 
