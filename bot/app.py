@@ -191,6 +191,8 @@ def _add_handlers(application: TipsApplication[Container], services: Container) 
     application.add_handlers(triage.handlers(), group=FEATURES)
     # Admins' view of the outbox's dead letters (guarded like the officers' commands).
     application.add_handlers(deadletters.handlers(), group=FEATURES)
+    # A resident's message no feature took answers an officer's question when one waits.
+    application.add_handlers(triage.tipster_fallbacks(), group=FEATURES)
     application.add_handlers(core.fallbacks(), group=FEATURES)
 
 

@@ -363,8 +363,9 @@ class UpdateBuilder:
         content: bytes = FAKE_OGG,
         chat_id: int | None = None,
         chat_type: ChatType | None = None,
+        reply_to: int | None = None,
     ) -> Update:
-        """Build a voice note message."""
+        """Build a voice note message (a Telegram reply to message `reply_to` when given)."""
         file_id, unique_id = self._register_file(content, kind="voice", mime_type="audio/ogg")
         data = {
             "voice": {
@@ -375,7 +376,9 @@ class UpdateBuilder:
                 "file_size": len(content),
             }
         }
-        return self._message_update(person, data, chat_id=chat_id, chat_type=chat_type)
+        return self._message_update(
+            person, data, chat_id=chat_id, chat_type=chat_type, reply_to=reply_to
+        )
 
     def sticker(
         self,
@@ -384,8 +387,9 @@ class UpdateBuilder:
         emoji: str = "👍",
         chat_id: int | None = None,
         chat_type: ChatType | None = None,
+        reply_to: int | None = None,
     ) -> Update:
-        """Build a sticker message."""
+        """Build a sticker message (a Telegram reply to message `reply_to` when given)."""
         file_id, unique_id = self._register_file(b"RIFF fake webp", kind="sticker")
         data = {
             "sticker": {
@@ -399,7 +403,9 @@ class UpdateBuilder:
                 "emoji": emoji,
             }
         }
-        return self._message_update(person, data, chat_id=chat_id, chat_type=chat_type)
+        return self._message_update(
+            person, data, chat_id=chat_id, chat_type=chat_type, reply_to=reply_to
+        )
 
     def poll(
         self,

@@ -105,6 +105,8 @@ class Draft:
     unit_id: int | None = None
     occurred: Occurred | None = None
     occurred_on: str | None = None
+    # "HH:MM", local time, when the resident gave a time of day with the day.
+    occurred_time: str | None = None
     evidence: list[Attachment] = field(default_factory=list)
     evidence_done: bool = False
     anonymous: bool = True
@@ -179,6 +181,8 @@ class Tip:
     transferred_to: str | None = None
     status_at: datetime | None = None
     of_value: bool = False
+    # "HH:MM", local time, when the resident gave a time of day with occurred_on.
+    occurred_time: str | None = None
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,12 @@ def place_text(
     return t("tips.place.unknown")
 
 
-def when_text(t: Translator, occurred: Occurred | None, on: date | None) -> str:
-    """Describe when it happened."""
+def when_text(
+    t: Translator, occurred: Occurred | None, on: date | None, at: str | None = None
+) -> str:
+    """Describe when it happened (`at`: the time of day given with a typed day, "HH:MM")."""
+    if occurred == "date" and on is not None and at:
+        return t("tips.when.date_time_on", date=day(on), time=at)
     if occurred == "now" and on is not None:
         return t("tips.when.now_on", date=day(on))
     if occurred == "today" and on is not None:
@@ -137,6 +141,7 @@ def review_text(
                 t,
                 draft.occurred,
                 date.fromisoformat(draft.occurred_on) if draft.occurred_on else None,
+                draft.occurred_time,
             )
         ),
         evidence=Html(evidence),

@@ -46,7 +46,8 @@ TIP_COLUMNS = (
     "id, code, category, legal_type, legal_type_source, story, place_kind, place_text, "
     "latitude, longitude, unit_id, occurred, occurred_on, anonymous, reporter_pseudonym, "
     "reporter_chat_sealed, contact_sealed, language, status, received_at, decision_deadline, "
-    "first_action_at, assignee_id, outcome, extension, transferred_to, status_at, of_value"
+    "first_action_at, assignee_id, outcome, extension, transferred_to, status_at, of_value, "
+    "occurred_time"
 )
 
 
@@ -81,6 +82,7 @@ def tip_from_row(row: sqlite3.Row) -> Tip:
         transferred_to=row["transferred_to"],
         status_at=_moment(row["status_at"]),
         of_value=bool(row["of_value"]),
+        occurred_time=row["occurred_time"],
     )
 
 
@@ -237,6 +239,7 @@ class NewTip:
     language: Language
     received_at: datetime
     decision_deadline: date
+    occurred_time: str | None = None
 
 
 class TipsRepository:
@@ -253,8 +256,8 @@ class TipsRepository:
                               story, place_kind, place_text, latitude, longitude, unit_id,
                               occurred, occurred_on, anonymous, reporter_pseudonym,
                               reporter_chat_sealed, contact_sealed, language, status,
-                              received_at, decision_deadline, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?)
+                              received_at, decision_deadline, updated_at, occurred_time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)
             """,
             (
                 tip.code,
@@ -278,6 +281,7 @@ class TipsRepository:
                 stamp(tip.received_at),
                 tip.decision_deadline.isoformat(),
                 stamp(tip.received_at),
+                tip.occurred_time,
             ),
         )
         tip_id = cursor.lastrowid
@@ -310,6 +314,29 @@ class TipsRepository:
                 for position, (role, item) in enumerate(items, start=1)
             ],
         )
+
+    async def add_attachment_in(
+        self, conn: aiosqlite.Connection, tip_id: int, item: Attachment
+    ) -> int:
+        """Store one more file of a tip (after those it has) and return its id."""
+        cursor = await conn.execute(
+            "INSERT INTO tip_evidence (tip_id, position, role, kind, file_id, file_unique_id, "
+            "mime, size, caption) SELECT ?, coalesce(max(position), 0) + 1, 'evidence', ?, ?, ?, "
+            "?, ?, ? FROM tip_evidence WHERE tip_id = ?",
+            (
+                tip_id,
+                item.kind,
+                item.file_id,
+                item.file_unique_id,
+                item.mime,
+                item.size,
+                item.caption,
+                tip_id,
+            ),
+        )
+        if cursor.lastrowid is None:
+            raise RuntimeError("SQLite returned no id for the attachment")
+        return cursor.lastrowid
 
     async def add_event_in(
         self,
@@ -393,6 +420,14 @@ class TipsRepository:
             )
             for row in rows
         ]
+
+    async def open_ids_of_reporter(self, pseudonym: str) -> list[int]:
+        """Return the ids of a resident's tips that are not closed."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM tips WHERE reporter_pseudonym = ? AND status <> 'closed' ORDER BY id",
+            (pseudonym,),
+        )
+        return [int(row["id"]) for row in rows]
 
     async def count_of_reporter(self, pseudonym: str) -> int:
         """Count every tip of a resident."""

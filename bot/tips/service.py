@@ -175,6 +175,10 @@ class TipService:
         """Return the current moment (UTC)."""
         return self.clock.now()
 
+    def local_now(self) -> datetime:
+        """Return the time now in the configured time zone (naive: the wall clock there)."""
+        return self.clock.now().astimezone(self.settings.zone).replace(tzinfo=None)
+
     def local_today(self) -> date:
         """Return today's date in the configured time zone."""
         return self.clock.now().astimezone(self.settings.zone).date()
@@ -340,6 +344,7 @@ class TipService:
             unit_id=draft.unit_id,
             occurred=draft.occurred or "unknown",
             occurred_on=draft.occurred_on,
+            occurred_time=draft.occurred_time,
             anonymous=draft.anonymous,
             reporter_pseudonym=pseudonym,
             reporter_chat_sealed=self.seal_chat(chat_id, pseudonym),
@@ -421,6 +426,10 @@ class TipService:
             await self.tips.count_of_reporter(pseudonym),
         )
 
+    async def open_tip_ids(self, user_id: int) -> list[int]:
+        """Return the ids of a resident's tips that are not closed."""
+        return await self.tips.open_ids_of_reporter(self.pseudonym(user_id))
+
     async def tip(self, tip_id: int) -> Tip | None:
         """Return the tip with this id, or None."""
         return await self.tips.by_id(tip_id)
@@ -432,6 +441,12 @@ class TipService:
     async def evidence_of(self, tip_id: int) -> list[Evidence]:
         """Return a tip's attachments in the order they were sent."""
         return await self.tips.evidence(tip_id)
+
+    async def evidence_item(self, tip_id: int, evidence_id: int) -> tuple[Evidence, int] | None:
+        """Return one of a tip's files and how many it has, or None if it is gone."""
+        items = await self.tips.evidence(tip_id)
+        found = next((item for item in items if item.id == evidence_id), None)
+        return None if found is None else (found, len(items))
 
     async def card_of(self, tip_id: int) -> TipCard | None:
         """Return where a tip's card was posted, or None if not yet."""

@@ -35,6 +35,15 @@ NUMBER: Final[dict[str, int]] = {
 COUNTED: Final = 6
 
 
+def before(step: str) -> str | None:
+    """Return the step a «Quay lại» button leads back to from `step` (None from the first)."""
+    parent = {PLACE_UNIT: PLACE, WHEN_DATE: WHEN, CONTACT: IDENTITY, LEGAL: REVIEW}.get(step)
+    if parent is not None:
+        return parent
+    index = MAIN.index(step) if step in MAIN else 0
+    return MAIN[index - 1] if index > 0 else None
+
+
 def after(step: str) -> str:
     """Return the step that follows `step` in a new draft."""
     main = {PLACE_UNIT: PLACE, WHEN_DATE: WHEN, CONTACT: IDENTITY, LEGAL: REVIEW}.get(step, step)

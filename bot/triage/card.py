@@ -188,7 +188,7 @@ def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str
                 unit_name=facts.unit_path,
             )
         ),
-        when=Html(when_text(t, tip.occurred, tip.occurred_on)),
+        when=Html(when_text(t, tip.occurred, tip.occurred_on, tip.occurred_time)),
         received=moment(tip.received_at, zone),
         deadline_label=Html(t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])),
         deadline=day(tip.decision_deadline),

@@ -66,6 +66,8 @@ class RelayMessage:
     body: str
     state: MessageState
     created_at: datetime
+    # The file an answer carries, among the tip's evidence (None: text only).
+    evidence_id: int | None = None
 
 
 @dataclass(frozen=True)

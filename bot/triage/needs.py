@@ -59,6 +59,11 @@ class TriageNeeds(Protocol):
         """Return a person's chosen language, or the configured default."""
         ...
 
+    async def set_language(self, user_id: int, language: Language) -> None:
+        """Store a person's language choice (CoreNeeds: a message no question waits for goes
+        to the core fallback)."""
+        ...
+
     async def translator_for(self, update: Update) -> Translator:
         """Return the translator for the person behind an update."""
         ...

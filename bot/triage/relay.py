@@ -114,6 +114,15 @@ def _unreachable(error: TelegramError) -> bool:
     return isinstance(error, BadRequest) and "chat not found" in error.message.lower()
 
 
+async def _tipster_translator(services: RelayNeeds, chat_id: int) -> Translator:
+    """Return the translator of the language a tipster chose last, not the one of their tip.
+
+    A tipster's chat is private, and a private chat's id is its person's id; the language is
+    looked up by the keyed pseudonym of that id, which is never stored here.
+    """
+    return translator(await services.language_of(chat_id))
+
+
 async def _pending_message(services: RelayNeeds, row: OutboxRow) -> RelayMessage | None:
     """Return the message an outbox row carries, or None once it is settled (or gone)."""
     message = await services.triage.message(int(row.payload["message_id"]))
@@ -135,7 +144,7 @@ async def deliver_question(
     if tip is None or chat_id is None:
         await _question_failed(services, deliverer, message.id)
         raise UndeliverableError("the link to the tipster is lost")
-    t = translator(tip.language)
+    t = await _tipster_translator(services, chat_id)
     officer_name = None
     if services.settings.relay_show_officer_name and message.officer_id is not None:
         record = await services.officers.record(message.officer_id)
@@ -200,13 +209,20 @@ async def deliver_answer(services: RelayNeeds, deliverer: OutboxDeliverer, row: 
     if chat_id is None:
         raise NoTargetChatError
     try:
-        await deliverer.bot.send_message(
+        posted = await deliverer.bot.send_message(
             chat_id,
             answer_text(deliverer.t, tip, message.body, question),
             parse_mode=ParseMode.HTML,
             reply_parameters=reply,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
+        found = None
+        if message.evidence_id is not None:
+            found = await services.tips.evidence_item(tip.id, message.evidence_id)
+        if found is not None:
+            # The answer's file goes the way evidence does: cleaned, or withheld (card.py).
+            under = ReplyParameters(message_id=posted.message_id, allow_sending_without_reply=True)
+            await services.cards.send_evidence(chat_id, under, tip, found[0], found[1])
     except TelegramError as error:
         # The officers' chat refusing is a configuration to fix: the answer waits, like a card.
         if _unreachable(error):
@@ -224,7 +240,7 @@ async def deliver_status(services: RelayNeeds, deliverer: OutboxDeliverer, row: 
     chat_id = services.tips.reporter_chat(tip)
     if chat_id is None:
         raise UndeliverableError("the link to the tipster is lost")
-    t = translator(tip.language)
+    t = await _tipster_translator(services, chat_id)
     status = str(row.payload.get("status", tip.status))
     try:
         await deliverer.bot.send_message(

@@ -7,6 +7,7 @@ history and the lists of tips are the tips tables': bot/tips/status_repository.p
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -27,10 +28,13 @@ def _message(row: sqlite3.Row) -> RelayMessage:
         body=str(row["body"]),
         state=cast(MessageState, row["state"]),
         created_at=datetime.fromisoformat(str(row["created_at"])),
+        evidence_id=row["evidence_id"],
     )
 
 
-_MESSAGE_COLUMNS = "id, tip_id, direction, officer_id, reply_to, body, state, created_at"
+_MESSAGE_COLUMNS = (
+    "id, tip_id, direction, officer_id, reply_to, body, state, created_at, evidence_id"
+)
 
 
 class TriageRepository:
@@ -51,12 +55,13 @@ class TriageRepository:
         reply_to: int | None,
         body: str,
         now: datetime,
+        evidence_id: int | None = None,
     ) -> int:
         """Store a question or an answer, pending delivery; return its id."""
         cursor = await conn.execute(
             "INSERT INTO tip_messages (tip_id, direction, officer_id, reply_to, body, state, "
-            "created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-            (tip_id, direction, officer_id, reply_to, body, stamp(now)),
+            "created_at, evidence_id) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (tip_id, direction, officer_id, reply_to, body, stamp(now), evidence_id),
         )
         if cursor.lastrowid is None:
             raise RuntimeError("SQLite returned no id for the message")
@@ -112,6 +117,48 @@ class TriageRepository:
     async def delete_wait_in(self, conn: aiosqlite.Connection, pseudonym: str) -> None:
         """Forget that a tipster is answering."""
         await conn.execute("DELETE FROM tip_reply_waits WHERE pseudonym = ?", (pseudonym,))
+
+    async def unanswered(self, tip_ids: Sequence[int]) -> list[RelayMessage]:
+        """Return the delivered questions on these tips that no answer replies to, oldest first."""
+        if not tip_ids:
+            return []
+        marks = ", ".join("?" for _ in tip_ids)
+        rows = await self._db.fetch_all(
+            f"SELECT {_MESSAGE_COLUMNS} FROM tip_messages AS q WHERE q.tip_id IN ({marks}) "
+            "AND q.direction = 'to_tipster' AND q.state = 'delivered' AND NOT EXISTS "
+            "(SELECT 1 FROM tip_messages AS a WHERE a.reply_to = q.id) ORDER BY q.id",
+            tuple(tip_ids),
+        )
+        return [_message(row) for row in rows]
+
+    # ------------------------------------------------------------ held answers
+    async def put_held_in(
+        self, conn: aiosqlite.Connection, pseudonym: str, body_sealed: str, now: datetime
+    ) -> None:
+        """Hold a tipster's answer until they pick its question (replacing one held before)."""
+        await conn.execute(
+            "INSERT INTO tip_held_answers (pseudonym, body_sealed, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (pseudonym) DO UPDATE SET body_sealed = excluded.body_sealed, "
+            "created_at = excluded.created_at",
+            (pseudonym, body_sealed, stamp(now)),
+        )
+
+    async def held_in(
+        self, conn: aiosqlite.Connection, pseudonym: str
+    ) -> tuple[str, datetime] | None:
+        """Return a held answer (sealed) and since when, or None, inside a transaction."""
+        async with conn.execute(
+            "SELECT body_sealed, created_at FROM tip_held_answers WHERE pseudonym = ?",
+            (pseudonym,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return str(row[0]), datetime.fromisoformat(str(row[1]))
+
+    async def delete_held_in(self, conn: aiosqlite.Connection, pseudonym: str) -> None:
+        """Forget a held answer."""
+        await conn.execute("DELETE FROM tip_held_answers WHERE pseudonym = ?", (pseudonym,))
 
     async def forget_waits_of_tip_in(self, conn: aiosqlite.Connection, tip_id: int) -> None:
         """Forget every tipster about to answer a question on this tip (the purge of a tip)."""

@@ -30,7 +30,14 @@ from bot.officers.service import OfficersService
 from bot.tips import deadlines
 from bot.tips.codes import normalize_code
 from bot.tips.deadlines import Extension, as_extension
-from bot.tips.model import LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, LegalType, Tip, TipCard
+from bot.tips.model import (
+    LEGAL_TYPES,
+    TRANSFERRED_TO_INVESTIGATION,
+    Attachment,
+    LegalType,
+    Tip,
+    TipCard,
+)
 from bot.tips.service import OUTBOX_TIP_CARD, TipService
 from bot.tips.status import (
     OPEN,
@@ -541,13 +548,32 @@ class TriageService(TriageReads):
         question = await self.answering(user_id)
         if question is None:
             return None
-        body = _checked_text(text, ANSWER_MAX_CHARS, N_("triage.reply.ask_text"))
+        return await self.answer_to(user_id, question, text)
+
+    async def answer_to(
+        self,
+        user_id: int,
+        question: RelayMessage,
+        text: str,
+        attachment: Attachment | None = None,
+    ) -> Tip | None:
+        """Relay a tipster's answer (text, or a file with its caption) to one question of
+        theirs; None if it is not theirs. The file joins the tip's evidence."""
+        if question.direction != "to_tipster":
+            return None
+        if attachment is not None and not text.strip():
+            body = ""
+        else:
+            body = _checked_text(text, ANSWER_MAX_CHARS, N_("triage.reply.ask_text"))
         now = self.clock.now()
         pseudonym = self.tips.pseudonym(user_id)
         async with self.db.transaction() as conn:
             tip = await self.states.tip_in(conn, question.tip_id)
             if tip is None or tip.reporter_pseudonym != pseudonym:
                 return None
+            evidence_id = None
+            if attachment is not None:
+                evidence_id = await self.tips.tips.add_attachment_in(conn, tip.id, attachment)
             message_id = await self.repo.add_message_in(
                 conn,
                 tip_id=tip.id,
@@ -556,6 +582,7 @@ class TriageService(TriageReads):
                 reply_to=question.id,
                 body=body,
                 now=now,
+                evidence_id=evidence_id,
             )
             await self.tips.outbox.enqueue_in(
                 conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now
@@ -565,7 +592,31 @@ class TriageService(TriageReads):
                 conn, tip.id, at=now, actor_kind="resident", event=EVENT_REPLIED
             )
             await self.repo.delete_wait_in(conn, pseudonym)
+            await self.repo.delete_held_in(conn, pseudonym)
         return tip
+
+    async def open_questions(self, user_id: int) -> list[RelayMessage]:
+        """Return the questions a tipster got and has not answered, on tips still open."""
+        return await self.repo.unanswered(await self.tips.open_tip_ids(user_id))
+
+    async def hold_answer(self, user_id: int, text: str) -> None:
+        """Keep a tipster's answer, sealed, until they say which question it answers."""
+        body = _checked_text(text, ANSWER_MAX_CHARS, N_("triage.reply.ask_text"))
+        pseudonym = self.tips.pseudonym(user_id)
+        sealed = self.tips.keyring.seal(body, context=f"held-answer:{pseudonym}")
+        async with self.db.transaction() as conn:
+            await self.repo.put_held_in(conn, pseudonym, sealed, self.clock.now())
+
+    async def answer_held(self, user_id: int, question_id: int) -> Tip | None:
+        """Relay the held answer to the question picked; None if none is held or not theirs."""
+        question = await self.repo.message(question_id)
+        pseudonym = self.tips.pseudonym(user_id)
+        async with self.db.transaction() as conn:
+            held = await self.repo.held_in(conn, pseudonym)
+        if question is None or held is None or self.clock.now() - held[1] > REPLY_WAIT:
+            return None
+        body = self.tips.keyring.unseal(held[0], context=f"held-answer:{pseudonym}")
+        return await self.answer_to(user_id, question, body)
 
     async def stop_answering(self, user_id: int) -> bool:
         """Forget that a tipster is answering; say whether they were."""

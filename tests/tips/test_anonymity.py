@@ -12,6 +12,7 @@ import pytest
 
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
+from tests.officers.conftest import DB_ADMIN, add_staff
 from tests.tips.flow import OFFICERS, deliver, receipt_code, tips_settings
 
 PEOPLE = (
@@ -103,6 +104,26 @@ async def _anonymous_tips(bot: BotHarness) -> list[str]:
     return codes
 
 
+async def _answers_typed(bot: BotHarness, codes: list[str]) -> None:
+    """Officers ask; the first tipster replies to the question, the second types and picks."""
+    first, second = PEOPLE
+    await add_staff(bot)
+    await bot.say(DB_ADMIN, f"/ask {codes[0]} Xe máy màu gì?")
+    await bot.say(DB_ADMIN, f"/ask {codes[1]} Which bank was it?")
+    await bot.say(DB_ADMIN, f"/ask {codes[1]} Which phone number sent the SMS?")
+    await deliver(bot)
+    question = bot.api.sent_messages(first.id)[-1]
+    await bot.send(bot.updates.text(first, "Màu đỏ.", reply_to=question.message_id))
+    await bot.say(second, "It said Vietcombank.")
+    await bot.press(second, f"{codes[1]}: Which bank was it?")
+    await deliver(bot)
+    sent = [str(call.params.get("text")) for call in bot.api.calls_to(OFFICERS)]
+    answers = [text for text in sent if text.startswith("💬 <b>Người báo tin trả lời")]
+    assert len(answers) == 2, "both answers reached the officers' chat"
+    assert "Màu đỏ." in answers[0]
+    assert "Vietcombank" in answers[1]
+
+
 async def test_anonymous_tips_leave_no_identity_in_the_database_or_the_officers_chat(
     database_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -113,6 +134,7 @@ async def test_anonymous_tips_leave_no_identity_in_the_database_or_the_officers_
     try:
         codes = await _anonymous_tips(bot)
         await deliver(bot)
+        await _answers_typed(bot, codes)
         # And some the bot had stored but not yet handled when it was stopped (the scan must
         # find no identity in the sealed inbox rows either).
         first, second = PEOPLE
@@ -134,7 +156,11 @@ async def test_anonymous_tips_leave_no_identity_in_the_database_or_the_officers_
         await bot.stop()
     assert _scan(database_path) == []  # and after the WAL is checkpointed into the file
 
-    cards = [call for call in officer_calls if call.method == "sendMessage"]
+    cards = [
+        call
+        for call in officer_calls
+        if call.method == "sendMessage" and not call.params["text"].startswith("💬")
+    ]
     assert len(cards) == 2
     assert all(any(code in call.params["text"] for call in cards) for code in codes)
     assert {call.method for call in officer_calls} >= {"sendLocation", "sendPhoto", "sendVoice"}

@@ -223,9 +223,13 @@ async def test_a_tipsters_answer_must_be_text_in_time_and_not_too_long(desk: Bot
     assert "tối đa 3000 ký tự" in desk.api.last_message(TIPSTER.id).plain_text
     await desk.say(TIPSTER, "/cancel")
     assert desk.api.last_message(TIPSTER.id).plain_text == "Đã thôi trả lời."
+    # Pressed, then answered after the time to answer ran out: the question still open takes
+    # the text as if simply typed (tests/triage/test_relay_typed.py).
+    await press(desk, TIPSTER, question, REPLY)
+    desk.app.services.clock.advance(timedelta(minutes=31))
     await desk.say(TIPSTER, ANSWER)
-    assert "Đã chuyển" not in desk.api.last_message(TIPSTER.id).plain_text
-    # Pressed, then answered after the time to answer ran out.
+    assert "Đã chuyển câu trả lời" in desk.api.last_message(TIPSTER.id).plain_text
+    # Pressed again on the answered question, too late: nothing open, so told to press again.
     await press(desk, TIPSTER, question, REPLY)
     desk.app.services.clock.advance(timedelta(minutes=31))
     await desk.say(TIPSTER, ANSWER)
@@ -236,7 +240,7 @@ async def test_a_tipsters_answer_must_be_text_in_time_and_not_too_long(desk: Bot
         await desk.app.services.db.fetch_value(
             "SELECT count(*) FROM tip_messages WHERE direction = 'from_tipster'"
         )
-        == 0
+        == 1
     )
 
 
@@ -274,6 +278,7 @@ async def test_an_answer_survives_a_restart(database_path: Path) -> None:
 async def test_the_officers_name_is_shown_only_when_configured(database_path: Path) -> None:
     desk = await open_desk(database_path, relay_show_officer_name=True)
     try:
+        await desk.app.services.set_language(ENGLISH_TIPSTER.id, "en")
         tip = await plant(desk, ENGLISH_TIPSTER, language="en")
         await card(desk, tip)
         await desk.say(OFFICER_RG, f"/ask {tip.code} What colour was the motorbike?")
@@ -291,6 +296,7 @@ async def test_status_notices_follow_notify_statuses_in_the_tipsters_language(
 ) -> None:
     desk = await open_desk(database_path, notify_statuses="verifying,closed")
     try:
+        await desk.app.services.set_language(ENGLISH_TIPSTER.id, "en")
         tip = await plant(desk, ENGLISH_TIPSTER, language="en")
         shown = await card(desk, tip)
         await press(desk, DB_ADMIN, shown, "🙋 Nhận xử lý")
@@ -387,3 +393,38 @@ async def test_links_in_a_question_reach_the_tipster_broken_without_preview_and_
     # Stored and shown to the officers as typed.
     bodies = await desk.app.services.db.fetch_all("SELECT body FROM tip_messages ORDER BY id")
     assert [row["body"] for row in bodies] == [QUESTION, LINKY, "Có phải trang t.me/abc không?"]
+
+
+async def test_notices_and_questions_speak_the_language_the_tipster_chose_last(
+    database_path: Path,
+) -> None:
+    desk = await open_desk(database_path, notify_statuses="verifying")
+    try:
+        # Written in Vietnamese, then the tipster switched to English.
+        tip = await plant(desk, TIPSTER, language="vi")
+        shown = await card(desk, tip)
+        await desk.say(TIPSTER, "/language")
+        await desk.press(TIPSTER, "🇬🇧 English")
+        await desk.say(OFFICER_RG, f"/ask {tip.code} {QUESTION}")
+        await deliver(desk)
+        question = desk.api.last_message(TIPSTER.id)
+        assert f"The police ask about your tip {tip.code}" in question.plain_text
+        assert question.buttons() == [["✍️ Reply"]]
+        await press(desk, DB_ADMIN, shown, "🙋 Nhận xử lý")
+        await press(desk, DB_ADMIN, shown, "🔎 Xác minh")
+        await deliver(desk)
+        notice = desk.api.last_message(TIPSTER.id)
+        assert notice.plain_text.startswith(f"ℹ️ Your tip {tip.code}: Being verified")
+        # Written in English, then back to Vietnamese.
+        await desk.app.services.set_language(ENGLISH_TIPSTER.id, "en")
+        other = await plant(desk, ENGLISH_TIPSTER, language="en")
+        await card(desk, other)
+        await desk.say(ENGLISH_TIPSTER, "/language")
+        await desk.press(ENGLISH_TIPSTER, "🇻🇳 Tiếng Việt")
+        await desk.say(OFFICER_RG, f"/ask {other.code} Which colour?")
+        await deliver(desk)
+        question = desk.api.last_message(ENGLISH_TIPSTER.id)
+        assert f"Cơ quan Công an hỏi thêm về tin báo {other.code}" in question.plain_text
+        assert question.buttons() == [[REPLY]]
+    finally:
+        await desk.stop()

@@ -91,6 +91,20 @@ async def stale_button(update: Update, context: Context) -> object:
 
 
 @with_draft
+async def back_to_previous(turn: Turn, record: DraftRecord) -> object:
+    """Go back one step without changing any answer (a «Quay lại» button of either kind)."""
+    previous = steps.before(record.step)
+    if previous is None:
+        await turn.answer(turn.t.label("tips.stale_button"), alert=True)
+        return None
+    if turn.query is not None:
+        turn.settle_button()
+        return await go(turn, record, previous)
+    # Pressed on a reply keyboard: its answer puts the steps' own keyboard back.
+    return await go(turn, record, previous, ack=turn.t("tips.previous.done"))
+
+
+@with_draft
 async def back_to_review(turn: Turn, record: DraftRecord) -> object:
     """Return to the review without changing the answer."""
     turn.settle_button()

@@ -40,6 +40,7 @@ from bot.tips.conversation.callbacks import (
     CB_EVIDENCE_DONE,
     CB_IDENTITY,
     CB_LEGAL,
+    CB_PREVIOUS,
     CB_REVIEW,
     CB_SEND,
     CB_STORY_DONE,
@@ -49,6 +50,7 @@ from bot.tips.conversation.callbacks import (
 )
 from bot.tips.conversation.entry import (
     already_started,
+    back_to_previous,
     back_to_review,
     cancel,
     stale_button,
@@ -177,6 +179,9 @@ def _fallbacks(message: filters.BaseFilter, send_labels: list[str]) -> Handlers:
         CommandHandler("tip", already_started, filters=message),
         CommandHandler("start", already_started, filters=message & filters.Regex(_START_TIP)),
         MessageHandler(message & filters.Text(send_labels), already_started),
+        # «Quay lại» at any step, inline or on a reply keyboard (never taken as free text).
+        CallbackQueryHandler(back_to_previous, pattern=f"^{CB_PREVIOUS}$"),
+        MessageHandler(message & filters.Text(labels("tips.button.previous")), back_to_previous),
         # Any other button of this flow belongs to an earlier step.
         CallbackQueryHandler(stale_button, pattern=f"^{PREFIX}"),
     ]
@@ -193,7 +198,12 @@ def _place_buttons(message: filters.BaseFilter) -> Handlers:
 
 def _states(message: filters.BaseFilter, send_labels: list[str]) -> dict[object, Handlers]:
     reserved = filters.Text(
-        [*labels("tips.button.cancel"), *send_labels, *labels("tips.menu.mine")]
+        [
+            *labels("tips.button.cancel"),
+            *labels("tips.button.previous"),
+            *send_labels,
+            *labels("tips.menu.mine"),
+        ]
     )
     free_text = message & filters.TEXT & ~filters.COMMAND & ~reserved
     # Whatever a step did not expect: stickers, polls, files where text is asked, text where a

@@ -16,6 +16,7 @@ from bot.tips.conversation.callbacks import (
     CB_EVIDENCE_DONE,
     CB_IDENTITY,
     CB_LEGAL,
+    CB_PREVIOUS,
     CB_REVIEW,
     CB_SEND,
     CB_STORY_DONE,
@@ -50,10 +51,16 @@ def limit_text(turn: Turn, limit: LimitReached) -> str:
     return turn.t("tips.limit.day", limit=limit.limit, time=when)
 
 
-def inline(rows: list[list[InlineKeyboardButton]], draft: Draft, t: Translator) -> Markup | None:
-    """Return inline buttons, with "Back to the review" once the review was seen."""
+def inline(
+    rows: list[list[InlineKeyboardButton]], draft: Draft, t: Translator, *, previous: bool = True
+) -> Markup | None:
+    """Return inline buttons, with "Back to the review" once the review was seen, else (unless
+    the step is the first) «Quay lại» to the step before."""
     if draft.reviewed:
         rows = [*rows, [InlineKeyboardButton(t.label("tips.button.back"), callback_data=CB_REVIEW)]]
+    elif previous:
+        back = InlineKeyboardButton(t.label("tips.button.previous"), callback_data=CB_PREVIOUS)
+        rows = [*rows, [back]]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -121,7 +128,7 @@ async def _ask_category(turn: Turn, draft: Draft, progress: Html) -> Question:
         ]
         for category in await turn.tips.categories()
     ]
-    return t("tips.ask.category", progress=progress), inline(rows, draft, t)
+    return t("tips.ask.category", progress=progress), inline(rows, draft, t, previous=False)
 
 
 async def _ask_story(turn: Turn, draft: Draft, progress: Html) -> Question:
@@ -130,7 +137,7 @@ async def _ask_story(turn: Turn, draft: Draft, progress: Html) -> Question:
         return t("tips.ask.story_again", progress=progress, max=STORY_MAX_CHARS), inline(
             [], draft, t
         )
-    return t("tips.ask.story", progress=progress, max=STORY_MAX_CHARS), None
+    return t("tips.ask.story", progress=progress, max=STORY_MAX_CHARS), inline([], draft, t)
 
 
 async def _ask_place(turn: Turn, draft: Draft, progress: Html) -> Question:
@@ -139,7 +146,12 @@ async def _ask_place(turn: Turn, draft: Draft, progress: Html) -> Question:
     if await turn.tips.any_units():
         buttons.append([KeyboardButton(t.label("tips.button.pick_unit"))])
     buttons.append([KeyboardButton(t.label("tips.button.place_unknown"))])
-    buttons.append([KeyboardButton(t.label("tips.button.cancel"))])
+    buttons.append(
+        [
+            KeyboardButton(t.label("tips.button.previous")),
+            KeyboardButton(t.label("tips.button.cancel")),
+        ]
+    )
     keyboard = ReplyKeyboardMarkup(
         buttons,
         resize_keyboard=True,
@@ -150,6 +162,7 @@ async def _ask_place(turn: Turn, draft: Draft, progress: Html) -> Question:
 
 
 async def _ask_unit(turn: Turn, draft: Draft, progress: Html) -> Question:
+    # The place step's reply keyboard, «Quay lại» included, stays while a unit is searched for.
     return turn.t("tips.ask.unit", progress=progress), None
 
 
@@ -157,7 +170,14 @@ async def _ask_when(turn: Turn, draft: Draft, progress: Html) -> Question:
     t = turn.t
     rows = [
         [InlineKeyboardButton(t.label("tips.button.when_now"), callback_data=CB_WHEN + "now")],
-        [InlineKeyboardButton(t.label("tips.button.when_today"), callback_data=CB_WHEN + "today")],
+        [
+            InlineKeyboardButton(
+                t.label("tips.button.when_today"), callback_data=CB_WHEN + "today"
+            ),
+            InlineKeyboardButton(
+                t.label("tips.button.when_yesterday"), callback_data=CB_WHEN + "yesterday"
+            ),
+        ],
         [
             InlineKeyboardButton(
                 t.label("tips.button.when_earlier"), callback_data=CB_WHEN + "earlier"
@@ -170,7 +190,7 @@ async def _ask_when(turn: Turn, draft: Draft, progress: Html) -> Question:
 
 async def _ask_date(turn: Turn, draft: Draft, progress: Html) -> Question:
     example = day(turn.tips.local_today())
-    return turn.t("tips.ask.date", progress=progress, example=example), None
+    return turn.t("tips.ask.date", progress=progress, example=example), inline([], draft, turn.t)
 
 
 async def _ask_evidence(turn: Turn, draft: Draft, progress: Html) -> Question:
@@ -204,7 +224,10 @@ async def _ask_contact(turn: Turn, draft: Draft, progress: Html) -> Question:
         [
             [KeyboardButton(t.label("tips.button.share_contact"), request_contact=True)],
             [KeyboardButton(t.label("tips.button.stay_anonymous"))],
-            [KeyboardButton(t.label("tips.button.cancel"))],
+            [
+                KeyboardButton(t.label("tips.button.previous")),
+                KeyboardButton(t.label("tips.button.cancel")),
+            ],
         ],
         resize_keyboard=True,
         is_persistent=True,

@@ -1,15 +1,15 @@
-"""Step 4: when (now, today, a typed date, or not known)."""
+"""Step 4: when (now, today, yesterday, a typed day with or without a time, or not known)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 
 from bot.tips import steps
 from bot.tips.conversation.callbacks import CB_WHEN
 from bot.tips.conversation.moves import advance, go
 from bot.tips.conversation.prompts import hint_step
 from bot.tips.conversation.turn import Turn, with_draft
-from bot.tips.dates import DateProblem, parse_past_date
+from bot.tips.dates import DateProblem, Moment, parse_past_moment
 from bot.tips.model import DraftRecord
 from bot.tips.render import day
 
@@ -21,6 +21,7 @@ async def when_chosen(turn: Turn, record: DraftRecord) -> object:
     keys = {
         "now": "tips.button.when_now",
         "today": "tips.button.when_today",
+        "yesterday": "tips.button.when_yesterday",
         "earlier": "tips.button.when_earlier",
         "skip": "tips.button.when_skip",
     }
@@ -32,8 +33,11 @@ async def when_chosen(turn: Turn, record: DraftRecord) -> object:
         return await go(turn, record, steps.WHEN_DATE)
     draft = record.draft
     today = turn.tips.local_today()
+    draft.occurred_time = None
     if choice == "skip":
         draft.occurred, draft.occurred_on = "unknown", None
+    elif choice == "yesterday":
+        draft.occurred, draft.occurred_on = "date", (today - timedelta(days=1)).isoformat()
     else:
         draft.occurred = "now" if choice == "now" else "today"
         draft.occurred_on = today.isoformat()
@@ -42,12 +46,13 @@ async def when_chosen(turn: Turn, record: DraftRecord) -> object:
 
 @with_draft
 async def when_typed(turn: Turn, record: DraftRecord) -> object:
-    """Record a typed date of the events."""
+    """Record a typed day of the events ("25/12", «tối qua 20h», "last friday")."""
     text = (turn.message.text or "").strip()
-    result = parse_past_date(text, turn.tips.local_today())
-    if isinstance(result, date):
+    result = parse_past_moment(text, turn.tips.local_now())
+    if isinstance(result, Moment):
         record.draft.occurred = "date"
-        record.draft.occurred_on = result.isoformat()
+        record.draft.occurred_on = result.day.isoformat()
+        record.draft.occurred_time = None if result.at is None else result.at.strftime("%H:%M")
         return await advance(turn, record, steps.WHEN)
     if record.step == steps.WHEN and result is DateProblem.MALFORMED:
         # At the buttons' step, text that is not a date is a wrong turn, not a bad date.

@@ -16,7 +16,9 @@ button acting on a tip is signed and re-checked against the officer's scope on e
 
 `bot/app.py` adds `early_handlers()` in a group before the features (the officers' "/tip CODE"
 falls through to residents' "/tip" for everyone else), `tipster_handlers()` after the tip
-conversation and the menu, `handlers()` before the core fallbacks, and `register(app)` once.
+conversation and the menu, `handlers()` before the core fallbacks, `tipster_fallbacks()` (a
+resident's message outside every conversation, taken as an answer when a question waits) just
+before them, and `register(app)` once.
 
 Modules: `wiring` (the handler lists), `commands` (/tip CODE, /file, /assign, /note, /transfer),
 `listing` (/tips), `ask` (/ask and the card's "Ask" button), `buttons` (the card's buttons, a
@@ -29,7 +31,12 @@ from __future__ import annotations
 
 from bot.triage.handlers.cards import register
 from bot.triage.handlers.digest import DIGEST_JOB, digest_job, send_digest
-from bot.triage.handlers.wiring import early_handlers, handlers, tipster_handlers
+from bot.triage.handlers.wiring import (
+    early_handlers,
+    handlers,
+    tipster_fallbacks,
+    tipster_handlers,
+)
 
 __all__ = [
     "DIGEST_JOB",
@@ -38,5 +45,6 @@ __all__ = [
     "handlers",
     "register",
     "send_digest",
+    "tipster_fallbacks",
     "tipster_handlers",
 ]

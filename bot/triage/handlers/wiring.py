@@ -27,11 +27,15 @@ from bot.officers.access import (
 from bot.ptb.context import BotContext
 from bot.triage.handlers.answer import (
     ANSWER_TIMEOUT_SECONDS,
+    CB_PICK,
     WAIT_ANSWER,
     answer_cancel,
     answer_not_text,
+    answer_picked,
     answer_pressed,
     answer_typed,
+    answer_unprompted,
+    answer_unprompted_not_text,
 )
 from bot.triage.handlers.ask import (
     ASK_TIMEOUT_SECONDS,
@@ -97,6 +101,17 @@ def tipster_handlers() -> list[Handler]:
             conversation_timeout=ANSWER_TIMEOUT_SECONDS,
         )
     return [answering]
+
+
+def tipster_fallbacks() -> list[Handler]:
+    """Return a resident's messages outside every conversation taken as answers, and the pick
+    of a question; they go just before the core fallbacks, which answer when no question waits.
+    """
+    return [
+        MessageHandler(TEXT, answer_unprompted),
+        MessageHandler(NOT_TEXT & filters.REPLY, answer_unprompted_not_text),
+        CallbackQueryHandler(answer_picked, pattern=f"^{CB_PICK}"),
+    ]
 
 
 def handlers() -> list[Handler]:
