@@ -50,7 +50,7 @@ from bot.officers.model import (
     as_role,
 )
 from bot.officers.needs import AccessNeeds
-from bot.officers.service import clean_name
+from bot.officers.service import person_name
 from bot.ptb.context import BotContext
 
 __all__ = [
@@ -170,7 +170,8 @@ class Guarded(Generic[C]):
             return ConversationHandler.END
         user = update.effective_user
         if user is not None:
-            name = clean_name(user.full_name)
+            # The name in the order of the officer's language (family name first in Vietnamese).
+            name = person_name(user.first_name, user.last_name, context.t.language)
             if name and name != officer.display_name:
                 await context.services.officers.remember_name(user.id, name)
         result = await self.callback(update, context, officer)
