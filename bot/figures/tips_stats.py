@@ -34,6 +34,7 @@ class TipStats:
     of_value: int = 0
     acted: int = 0
     median_hours: float | None = None
+    # Of `received`, the tips whose place is no unit (None: the tree's top was not asked).
     unassigned: int | None = None
 
 
@@ -212,9 +213,10 @@ class TipsStats:
                 # The all-units rows count the no-unit tips too.
                 outside = (False, dimension, value)
                 counts[outside] = counts.get(outside, 0) - tips
-        rows = await self.repo.delays([ALL_UNITS, 0] if everything else unit_ids, keys)
-        for unit_id, bucket, tips in rows:
-            delays[bucket] = delays.get(bucket, 0) + (-tips if unit_id == 0 else tips)
+        # The no-unit tips' delays count too (unit 0): they belong to the top of the tree.
+        delay_keys = [ALL_UNITS] if everything else [*unit_ids, 0] if whole_tree else unit_ids
+        for _unit_id, bucket, tips in await self.repo.delays(delay_keys, keys):
+            delays[bucket] = delays.get(bucket, 0) + tips
 
     # ------------------------------------------------------------ from the tips themselves
 
@@ -225,13 +227,16 @@ class TipsStats:
         start, end = utc_bounds(period, zone)
         repo = self.repo
         stats = TipStats()
-        stats.received = await repo.received(unit_ids, start, end)
-        stats.by_category = await repo.by_category(unit_ids, start, end)
-        stats.by_status = await repo.by_status(unit_ids, start, end)
-        stats.of_value = await repo.of_value(unit_ids, start, end)
+        # The unit-less tips belong to the top of the tree: counted there, as /tips lists them.
+        stats.received = await repo.received(unit_ids, start, end, unitless=whole_tree)
+        stats.by_category = await repo.by_category(unit_ids, start, end, unitless=whole_tree)
+        stats.by_status = await repo.by_status(unit_ids, start, end, unitless=whole_tree)
+        stats.of_value = await repo.of_value(unit_ids, start, end, unitless=whole_tree)
         hours = [
             (_parse(acted) - _parse(received)).total_seconds() / 3600
-            for received, acted in await repo.first_actions(unit_ids, start, end)
+            for received, acted in await repo.first_actions(
+                unit_ids, start, end, unitless=whole_tree
+            )
         ]
         stats.acted = len(hours)
         stats.median_hours = statistics.median(hours) if hours else None
@@ -295,7 +300,7 @@ def _add_partial_month(
         if of_value == 1:
             key = (bool(unassigned), "of_value", "1")
             counts[key] = counts.get(key, 0) + n
-        if bucket is not None and not unassigned:
+        if bucket is not None:
             delays[int(bucket)] = delays.get(int(bucket), 0) + n
 
 
@@ -311,8 +316,12 @@ def _summed(
     stats = TipStats()
     by_category: list[tuple[str, str, str, int]] = []
     by_status: list[tuple[str, int]] = []
-    for (unassigned, dimension, value), count in counts.items():
-        if unassigned or count <= 0:
+    # The no-unit tips (only read for the top of the tree) are tips of the tree like the others.
+    merged: dict[tuple[str, str], int] = {}
+    for (_unassigned, dimension, value), count in counts.items():
+        merged[dimension, value] = merged.get((dimension, value), 0) + count
+    for (dimension, value), count in merged.items():
+        if count <= 0:
             continue
         if dimension == "category":
             label_vi, label_en = labels.get(value, (value, value))
@@ -324,7 +333,7 @@ def _summed(
     stats.by_category = by_category
     stats.by_status = by_status
     stats.received = sum(item[3] for item in by_category)
-    stats.of_value = counts.get((False, "of_value", "1"), 0)
+    stats.of_value = merged.get(("of_value", "1"), 0)
     stats.acted = sum(count for count in delays.values() if count > 0)
     stats.median_hours = histogram_median(delays, lows)
     if whole_tree:

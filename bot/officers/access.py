@@ -60,7 +60,7 @@ from bot.officers.model import (
     as_role,
 )
 from bot.officers.needs import AccessNeeds
-from bot.officers.service import clean_name
+from bot.officers.service import person_name
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat
 
@@ -228,7 +228,8 @@ class Guarded(Generic[C]):
 async def _remember_name(update: Update, context: Context, officer: Officer) -> None:
     user = update.effective_user
     if user is not None:
-        name = clean_name(user.full_name)
+        # The name in the order of the officer's language (family name first in Vietnamese).
+        name = person_name(user.first_name, user.last_name, context.t.language)
         if name and name != officer.display_name:
             await context.services.officers.remember_name(user.id, name)
 

@@ -65,7 +65,7 @@ from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
 from bot.officers.model import Role, as_role
 from bot.officers.needs import OfficersNeeds
 from bot.officers.repository import OfficerChange, OfficerRecord
-from bot.officers.service import Actor, OfficerError
+from bot.officers.service import Actor, OfficerError, person_name
 from bot.ptb.application import TipsApplication
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat, send_text
@@ -116,8 +116,12 @@ def _user_id(token: str, context: Context) -> int:
     return user_id
 
 
-def person_in(message: Message) -> Person:
-    """Return the person a message stands for: a forward's author, a contact, or its sender."""
+def person_in(message: Message, language: str) -> Person:
+    """Return the person a message stands for: a forward's author, a contact, or its sender.
+
+    Their name is written in the order of `language` (the registering admin's, as the person's
+    own is unknown for a contact): family name first in Vietnamese.
+    """
     origin = message.forward_origin
     user: User | None
     if isinstance(origin, MessageOriginUser):
@@ -131,15 +135,14 @@ def person_in(message: Message) -> Person:
         contact = message.contact
         if contact.user_id is None:
             raise InputError(N_("officers.error.contact_without_account"))
-        name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
-        return Person(contact.user_id, name)
+        return Person(contact.user_id, person_name(contact.first_name, contact.last_name, language))
     else:
         user = message.from_user
     if user is None:
         raise InputError(N_("officers.error.not_a_person"))
     if user.is_bot:
         raise InputError(N_("officers.error.is_bot"))
-    return Person(user.id, user.full_name)
+    return Person(user.id, person_name(user.first_name, user.last_name, language))
 
 
 def _replied_message(update: Update) -> Message | None:
@@ -159,7 +162,7 @@ def _target(update: Update, context: Context, args: list[str]) -> tuple[Person |
         return Person(_user_id(args[0], context)), args[1:]
     reply = _replied_message(update)
     if reply is not None:
-        return person_in(reply), args
+        return person_in(reply, context.t.language), args
     return None, args
 
 
@@ -338,7 +341,7 @@ async def add_officer_person(update: Update, context: Context, officer: Officer)
     if message is None or pending is None:
         return ConversationHandler.END
     if message.forward_origin is not None or message.contact is not None:
-        person = person_in(message)
+        person = person_in(message, context.t.language)
     else:
         text = (message.text or "").strip()
         if utf16_length(text) > MAX_COMMAND_LENGTH or not _ID_ATTEMPT.match(text):

@@ -89,6 +89,17 @@ def clean_name(name: str) -> str:
     return clip(" ".join(name.split()), MAX_DISPLAY_NAME)
 
 
+def person_name(first_name: str | None, last_name: str | None, language: str) -> str:
+    """Return the name Telegram holds for a person in the order their language writes it.
+
+    Telegram keeps a given name and a family name; Vietnamese writes the family name first
+    («Trần Văn Minh», first_name "Minh", last_name "Trần Văn"), English the given name first.
+    A name typed whole into first_name (no last_name) stays as it was typed.
+    """
+    parts = (last_name, first_name) if language == "vi" else (first_name, last_name)
+    return clean_name(" ".join(part for part in parts if part))
+
+
 class OfficersService:
     """Look officers up and change the registry; every change is one transaction with its record."""
 

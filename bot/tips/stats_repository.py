@@ -34,9 +34,11 @@ EXPORT_COLUMNS: Final[tuple[str, ...]] = (
 _EXPORT_SELECT: Final = ", ".join(
     "units.code AS unit_code" if name == "unit_code" else f"tips.{name}" for name in EXPORT_COLUMNS
 )
-# Tips received in [start, end) by the units of a JSON list.
+# Tips received in [start, end) by the units of a JSON list, and the unit-less ones when the
+# flag is 1 (they belong to the top of the tree, where /tips lists them too).
 _WHERE: Final = (
-    "received_at >= ? AND received_at < ? AND unit_id IN (SELECT value FROM json_each(?))"
+    "received_at >= ? AND received_at < ? "
+    "AND (unit_id IN (SELECT value FROM json_each(?)) OR (? = 1 AND unit_id IS NULL))"
 )
 
 
@@ -117,17 +119,20 @@ class TipsStatsRepository:
 
     # ------------------------------------------------------------ the tips themselves
 
-    async def received(self, unit_ids: Sequence[int], start: str, end: str) -> int:
+    async def received(
+        self, unit_ids: Sequence[int], start: str, end: str, *, unitless: bool = False
+    ) -> int:
         """Count the tips the units received in [start, end)."""
         return int(
             await self._db.fetch_value(
-                f"SELECT count(*) FROM tips WHERE {_WHERE}", (start, end, _json(unit_ids))
+                f"SELECT count(*) FROM tips WHERE {_WHERE}",
+                (start, end, _json(unit_ids), 1 if unitless else 0),
             )
             or 0
         )
 
     async def by_category(
-        self, unit_ids: Sequence[int], start: str, end: str
+        self, unit_ids: Sequence[int], start: str, end: str, *, unitless: bool = False
     ) -> list[tuple[str, str, str, int]]:
         """Return (code, label_vi, label_en, count) per category, most tips first."""
         rows = await self._db.fetch_all(
@@ -137,7 +142,7 @@ class TipsStatsRepository:
             FROM tips LEFT JOIN tip_categories AS c ON c.code = tips.category
             WHERE {_WHERE} GROUP BY tips.category ORDER BY n DESC, tips.category
             """,
-            (start, end, _json(unit_ids)),
+            (start, end, _json(unit_ids), 1 if unitless else 0),
         )
         return [
             (str(row["category"]), str(row["label_vi"]), str(row["label_en"]), int(row["n"]))
@@ -145,34 +150,36 @@ class TipsStatsRepository:
         ]
 
     async def by_status(
-        self, unit_ids: Sequence[int], start: str, end: str
+        self, unit_ids: Sequence[int], start: str, end: str, *, unitless: bool = False
     ) -> list[tuple[str, int]]:
         """Return (status, count), most tips first."""
         rows = await self._db.fetch_all(
             f"SELECT status, count(*) AS n FROM tips WHERE {_WHERE} "
             "GROUP BY status ORDER BY n DESC, status",
-            (start, end, _json(unit_ids)),
+            (start, end, _json(unit_ids), 1 if unitless else 0),
         )
         return [(str(row["status"]), int(row["n"])) for row in rows]
 
-    async def of_value(self, unit_ids: Sequence[int], start: str, end: str) -> int:
+    async def of_value(
+        self, unit_ids: Sequence[int], start: str, end: str, *, unitless: bool = False
+    ) -> int:
         """Count the tips of value (m0007 `of_value`) among them."""
         return int(
             await self._db.fetch_value(
                 f"SELECT count(*) FROM tips WHERE {_WHERE} AND of_value = 1",
-                (start, end, _json(unit_ids)),
+                (start, end, _json(unit_ids), 1 if unitless else 0),
             )
             or 0
         )
 
     async def first_actions(
-        self, unit_ids: Sequence[int], start: str, end: str
+        self, unit_ids: Sequence[int], start: str, end: str, *, unitless: bool = False
     ) -> list[tuple[str, str]]:
         """Return (received_at, first_action_at) of the tips acted on."""
         rows = await self._db.fetch_all(
             f"SELECT received_at, first_action_at FROM tips "
             f"WHERE {_WHERE} AND first_action_at IS NOT NULL",
-            (start, end, _json(unit_ids)),
+            (start, end, _json(unit_ids), 1 if unitless else 0),
         )
         return [(str(row[0]), str(row[1])) for row in rows]
 

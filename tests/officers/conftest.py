@@ -57,7 +57,7 @@ async def add_staff(harness: BotHarness) -> None:
             person.id,
             role,
             unit,
-            display_name=f"{person.first_name} {person.last_name}",
+            display_name=f"{person.last_name} {person.first_name}",  # family name first
         )
     await services.officers.remove(Actor.cli(), REVOKED.id)
 

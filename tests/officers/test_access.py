@@ -231,7 +231,7 @@ async def test_current_officer_knows_roles_and_scopes(staffed: BotHarness) -> No
     assert rach_gia is not None
     assert officer.role == "officer"
     assert officer.unit_id == rach_gia.id
-    assert officer.display_name == "Minh Lê"
+    assert officer.display_name == "Lê Minh"
     assert scope_unit_ids(officer) == frozenset(await units.subtree_ids(rach_gia.id))
     assert len(officer.scope) == 13  # the city and its 12 wards and communes
     assert await lookup(REVOKED) is None

@@ -123,11 +123,11 @@ async def test_admin_adds_by_replying_to_a_message_in_a_group(staffed: BotHarnes
         )
     )
     assert staffed.api.last_text(GROUP) == (
-        f"✅ Hoa Phạm ({NEWCOMER.id}) nay là cán bộ (Thành phố Hà Tiên (KG-HT))." + TOLD
+        f"✅ Phạm Hoa ({NEWCOMER.id}) nay là cán bộ (Thành phố Hà Tiên (KG-HT))." + TOLD
     )
     record = await staffed.app.services.officers.record(NEWCOMER.id)
     assert record is not None
-    assert record.display_name == "Hoa Phạm"
+    assert record.display_name == "Phạm Hoa"
 
 
 async def test_a_reply_to_the_bot_or_to_oneself_is_not_a_new_officer(
@@ -161,7 +161,7 @@ async def test_admin_adds_by_forwarding_a_message(staffed: BotHarness) -> None:
     assert staffed.api.last_text(ADMIN.id).startswith("Bây giờ hãy chuyển tiếp cho tôi")
     await staffed.send(staffed.updates.forwarded_text(ADMIN, "tin nhắn cũ", from_person=NEWCOMER))
     assert staffed.api.last_text(ADMIN.id) == (
-        f"✅ Hoa Phạm ({NEWCOMER.id}) nay là cán bộ (Thành phố Hà Tiên (KG-HT))." + TOLD
+        f"✅ Phạm Hoa ({NEWCOMER.id}) nay là cán bộ (Thành phố Hà Tiên (KG-HT))." + TOLD
     )
     # The conversation is over: the next forward is an ordinary message again.
     await staffed.send(staffed.updates.forwarded_text(ADMIN, "khác", from_person=RESIDENT))
@@ -234,7 +234,7 @@ async def test_cancel_stops_waiting_for_the_person(staffed: BotHarness) -> None:
         ("/addofficer 9100009 officer " + "x" * 10_000, "quá dài cho lệnh này (tối đa 300"),
         ("/addofficer " + "9" * 10_000, "quá dài cho lệnh này"),
         (f"/addofficer {ADMIN.id} admin", "theo cấu hình ADMIN_USER_IDS"),
-        (f"/addofficer {DB_ADMIN.id} admin", f"Quang Đỗ ({DB_ADMIN.id}) đã là quản trị viên"),
+        (f"/addofficer {DB_ADMIN.id} admin", f"Đỗ Quang ({DB_ADMIN.id}) đã là quản trị viên"),
         (f"/addofficer {OFFICER_RG.id} analyst KG", "đã là cán bộ (Thành phố Rạch Giá (KG-RG))"),
         ("/setrole 9100009 officer", "không phải là cán bộ"),
         (f"/setrole {OFFICER_RG.id}", "Vai trò nào?"),
@@ -282,7 +282,7 @@ async def test_roles_change_and_units_follow(staffed: BotHarness) -> None:
     officers = staffed.app.services.officers
     await staffed.say(ADMIN, f"/setrole {OFFICER_RG.id} analyst")
     assert staffed.api.last_text(ADMIN.id) == (
-        f"✅ Minh Lê ({OFFICER_RG.id}) nay là cán bộ phân tích (Thành phố Rạch Giá (KG-RG))."
+        f"✅ Lê Minh ({OFFICER_RG.id}) nay là cán bộ phân tích (Thành phố Rạch Giá (KG-RG))."
     )
     await staffed.say(ADMIN, f"/setrole {OFFICER_RG.id} admin")
     assert "nay là quản trị viên (toàn bộ đơn vị)" in staffed.api.last_text(ADMIN.id)
@@ -331,7 +331,7 @@ async def test_removal_asks_first_then_revokes_and_restores_on_request(
     await staffed.say(ADMIN, f"/removeofficer {OFFICER_RG.id}")
     confirm = staffed.api.sent_messages(ADMIN.id)[-1]
     assert confirm.text == (
-        f"Thu hồi quyền của Minh Lê ({OFFICER_RG.id}) (cán bộ, Thành phố Rạch Giá (KG-RG))? "
+        f"Thu hồi quyền của Lê Minh ({OFFICER_RG.id}) (cán bộ, Thành phố Rạch Giá (KG-RG))? "
         "Quyền chấm dứt ngay; lịch sử vẫn được lưu."
     )
     assert confirm.buttons() == [[REMOVE, KEEP]]
@@ -342,7 +342,7 @@ async def test_removal_asks_first_then_revokes_and_restores_on_request(
     await staffed.say(ADMIN, f"/removeofficer {OFFICER_RG.id}")
     await staffed.press(ADMIN, REMOVE)
     assert staffed.api.sent_messages(ADMIN.id)[-1].text == (
-        f"✅ Đã thu hồi quyền cán bộ của Minh Lê ({OFFICER_RG.id})."
+        f"✅ Đã thu hồi quyền cán bộ của Lê Minh ({OFFICER_RG.id})."
     )
     assert await officers.officer(OFFICER_RG.id) is None
     assert staffed.texts(OFFICER_RG.id)[-1].startswith("Quyền cán bộ của bạn trên bot này")
@@ -355,7 +355,7 @@ async def test_removal_asks_first_then_revokes_and_restores_on_request(
 
     await staffed.say(ADMIN, f"/addofficer {OFFICER_RG.id} officer KG-RG")
     assert staffed.api.last_text(ADMIN.id) == (
-        f"✅ Minh Lê ({OFFICER_RG.id}) được cấp lại quyền: cán bộ (Thành phố Rạch Giá (KG-RG))."
+        f"✅ Lê Minh ({OFFICER_RG.id}) được cấp lại quyền: cán bộ (Thành phố Rạch Giá (KG-RG))."
         + TOLD
     )
     assert [row["action"] for row in await changes(staffed)][-2:] == ["remove", "restore"]
@@ -388,7 +388,7 @@ async def test_stale_and_forged_confirmations_change_nothing(staffed: BotHarness
     await staffed.say(ADMIN, f"/setunit {OFFICER_RG.id} KG-HT")
     await staffed.send(staffed.updates.callback(ADMIN, confirm, data))
     assert staffed.api.message(ADMIN.id, confirm.message_id).text.startswith(
-        f"Xác nhận này đã cũ: quyền của Minh Lê ({OFFICER_RG.id}) đã thay đổi"
+        f"Xác nhận này đã cũ: quyền của Lê Minh ({OFFICER_RG.id}) đã thay đổi"
     )
     assert await officers.officer(OFFICER_RG.id) is not None
 
@@ -397,11 +397,11 @@ async def test_officers_list_shows_roles_units_and_names(staffed: BotHarness) ->
     await staffed.say(ADMIN, "/officers")
     text = staffed.api.last_text(ADMIN.id)
     assert text.startswith("<b>Cán bộ</b> (5)")
-    assert f"• Hà Trần ({ADMIN.id}) (ADMIN_USER_IDS)" in text  # its name, seen just now
-    assert f"• Quang Đỗ ({DB_ADMIN.id})" in text
-    assert f"• Minh Lê ({OFFICER_RG.id}): Thành phố Rạch Giá (KG-RG)" in text
-    assert f"• Tuấn Võ ({OFFICER_GQ.id}): Huyện Gò Quao (KG-GQ)" in text
-    assert f"📊 <b>Cán bộ phân tích</b>\n• Phương Huỳnh ({ANALYST.id})" in text
+    assert f"• Trần Hà ({ADMIN.id}) (ADMIN_USER_IDS)" in text  # its name, seen just now
+    assert f"• Đỗ Quang ({DB_ADMIN.id})" in text
+    assert f"• Lê Minh ({OFFICER_RG.id}): Thành phố Rạch Giá (KG-RG)" in text
+    assert f"• Võ Tuấn ({OFFICER_GQ.id}): Huyện Gò Quao (KG-GQ)" in text
+    assert f"📊 <b>Cán bộ phân tích</b>\n• Huỳnh Phương ({ANALYST.id})" in text
     assert "Cán bộ đã bị thu hồi quyền: 1" in text
     assert "Cường" not in text  # the revoked officer is counted, not listed
 
@@ -413,12 +413,12 @@ async def test_history_says_who_changed_whom_and_when(staffed: BotHarness) -> No
     lines = text.split("\n")
     assert lines[0] == "<b>Thay đổi gần nhất</b> (7), mới nhất trước:"
     assert lines[1].endswith(
-        f"Hà Trần ({ADMIN.id}) đã chuyển đơn vị của Minh Lê ({OFFICER_RG.id}): "
+        f"Trần Hà ({ADMIN.id}) đã chuyển đơn vị của Lê Minh ({OFFICER_RG.id}): "
         "cán bộ · KG-RG → cán bộ · KG-HT"
     )
-    assert "dòng lệnh đã thu hồi quyền của Cường Đặng" in lines[2]
+    assert "dòng lệnh đã thu hồi quyền của Đặng Cường" in lines[2]
     assert "(trước đó: cán bộ · KG-RG)" in lines[2]
-    assert "dòng lệnh đã thêm Quang Đỗ" in text
+    assert "dòng lệnh đã thêm Đỗ Quang" in text
     stamp = lines[1].split(": ", 1)[0]
     assert datetime.strptime(stamp, "%d/%m/%Y %H:%M")
     await staffed.say(ADMIN, f"/officerlog {OFFICER_RG.id}")
@@ -444,7 +444,7 @@ async def test_officers_names_follow_telegram(staffed: BotHarness) -> None:
     await staffed.say(renamed, "/whoami")
     record = await staffed.app.services.officers.record(OFFICER_RG.id)
     assert record is not None
-    assert record.display_name == "Minh Lê Văn"
+    assert record.display_name == "Lê Văn Minh"
 
 
 @pytest.mark.parametrize(
@@ -494,12 +494,12 @@ async def test_names_from_telegram_are_shown_as_text_never_as_markup(staffed: Bo
     await staffed.send(staffed.updates.forwarded_text(ADMIN, "x", from_person=sly))
     shown = staffed.api.sent_messages(ADMIN.id)[-1]
     assert shown.plain_text == (
-        f"✅ <i>Sly</i> & <b>co</b> ({sly.id}) nay là cán bộ (Thành phố Rạch Giá (KG-RG))." + TOLD
+        f"✅ & <b>co</b> <i>Sly</i> ({sly.id}) nay là cán bộ (Thành phố Rạch Giá (KG-RG))." + TOLD
     )
     assert "entities" not in shown.raw
-    assert "&lt;i&gt;Sly&lt;/i&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in shown.text
+    assert "&amp; &lt;b&gt;co&lt;/b&gt; &lt;i&gt;Sly&lt;/i&gt;" in shown.text
     for command in ("/officers", "/officerlog"):
         await staffed.say(ADMIN, command)
         listed = staffed.api.sent_messages(ADMIN.id)[-1]
-        assert "<i>Sly</i> & <b>co</b>" in listed.plain_text
+        assert "& <b>co</b> <i>Sly</i>" in listed.plain_text
         assert "&lt;i&gt;Sly&lt;/i&gt;" in listed.text

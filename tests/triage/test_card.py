@@ -72,7 +72,7 @@ async def test_taking_a_tip_edits_the_card_and_records_who_when_from_to(
     after = await press(desk, OFFICER_RG, shown, TAKE)
 
     assert "Trạng thái: Đang xử lý" in after.plain_text
-    assert "Người xử lý: Minh Lê" in after.plain_text
+    assert "Người xử lý: Lê Minh" in after.plain_text
     assert after.buttons()[0] == ["🔎 Xác minh", "❌ Không có cơ sở", "🚫 Tin rác"]
     assert alert(desk) == "✅ Đang xử lý"
     stored = await fresh(desk, tip)
@@ -321,7 +321,7 @@ async def test_a_transfer_to_a_unit_with_its_own_chat_moves_the_card(desk: BotHa
     assert new_card.buttons()[0] == [TAKE]
     # The Gò Quao officer now acts on it; the Rạch Giá officer no longer can.
     taken = await press(desk, OFFICER_GQ, new_card, TAKE)
-    assert "Người xử lý: Tuấn Võ" in taken.plain_text
+    assert "Người xử lý: Võ Tuấn" in taken.plain_text
     answer = await press_data(desk, OFFICER_RG, old, signed(desk, VERB_STATUS, tip, "12"))
     assert answer["text"] == STALE
 

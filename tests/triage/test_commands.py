@@ -51,7 +51,7 @@ def commands_for(tip: Tip) -> dict[str, str]:
     """Every officers' command about one tip, with what a success says."""
     return {
         f"/tip {tip.code}": STORY,
-        f"/assign {tip.code} {OFFICER_RG.id}": "do Minh Lê xử lý",
+        f"/assign {tip.code} {OFFICER_RG.id}": "do Lê Minh xử lý",
         f"/note {tip.code} Đã liên hệ tổ dân phố": "Đã ghi chú cho tin báo",
         f"/ask {tip.code} Người bán thường đi xe gì?": "Đang gửi câu hỏi",
         f"/transfer {tip.code} investigation": "Đã chuyển tin báo",
@@ -187,7 +187,7 @@ async def test_the_full_view_shows_everything_and_is_audited(desk: BotHarness) -
     assert last(desk, OFFICER_RG) == f"Không có tin báo {code} trong phạm vi đơn vị của bạn."
     shown = await card(desk, tip)
     taken = await press(desk, DB_ADMIN, shown, "🙋 Nhận xử lý")
-    assert "Người xử lý: Quang Đỗ" in taken.plain_text
+    assert "Người xử lý: Đỗ Quang" in taken.plain_text
     await desk.say(DB_ADMIN, f"/note {code} Đã cử tổ công tác xác minh.")
     await desk.say(DB_ADMIN, f"/ask {code} Người bán có đi một mình không?")
     before = len(desk.api.sent_messages(DB_ADMIN.id))
@@ -206,9 +206,9 @@ async def test_the_full_view_shows_everything_and_is_audited(desk: BotHarness) -
     assert view[0].buttons()[0] == ["🔎 Xác minh", "❌ Không có cơ sở", "🚫 Tin rác"]
     for expected in (
         "Người báo tin: tiếp nhận tin báo",
-        "Quang Đỗ: Đã tiếp nhận → Đang xử lý",
-        "Quang Đỗ: 📝 ghi chú: Đã cử tổ công tác xác minh.",
-        "Quang Đỗ: ❓ gửi câu hỏi cho người báo tin",
+        "Đỗ Quang: Đã tiếp nhận → Đang xử lý",
+        "Đỗ Quang: 📝 ghi chú: Đã cử tổ công tác xác minh.",
+        "Đỗ Quang: ❓ gửi câu hỏi cho người báo tin",
         "Trao đổi với người báo tin",
         "Người bán có đi một mình không?",
     ):
@@ -269,11 +269,11 @@ async def test_assign_offers_the_officers_of_the_unit_and_tells_the_new_handler(
     await desk.say(DB_ADMIN, f"/assign {tip.code}")
     choose = desk.api.last_message(DB_ADMIN.id)
     names = {name for row in choose.buttons() for name in row}
-    assert {"Minh Lê", "Quang Đỗ"} <= names
-    assert "Tuấn Võ" not in names  # the Gò Quao officer does not cover Rạch Giá
-    assert "Phương Huỳnh" not in names  # analysts never handle tips
-    done = await press(desk, DB_ADMIN, choose, "Minh Lê")
-    assert done.plain_text == f"👤 Tin báo {tip.code} do Minh Lê xử lý."
+    assert {"Lê Minh", "Đỗ Quang"} <= names
+    assert "Võ Tuấn" not in names  # the Gò Quao officer does not cover Rạch Giá
+    assert "Huỳnh Phương" not in names  # analysts never handle tips
+    done = await press(desk, DB_ADMIN, choose, "Lê Minh")
+    assert done.plain_text == f"👤 Tin báo {tip.code} do Lê Minh xử lý."
     stored = await fresh(desk, tip)
     assert (stored.status, stored.assignee_id) == ("taken", OFFICER_RG.id)
     assert f"Bạn được giao xử lý tin báo {tip.code}" in last(desk, OFFICER_RG)
@@ -282,7 +282,7 @@ async def test_assign_offers_the_officers_of_the_unit_and_tells_the_new_handler(
     [entry] = await audit_rows(desk, "tip.assign")
     assert json.loads(entry["details"])["assignee"] == OFFICER_RG.id
     shown = await card(desk, tip)
-    assert "Người xử lý: Minh Lê" in shown.plain_text
+    assert "Người xử lý: Lê Minh" in shown.plain_text
 
 
 async def test_transfer_to_a_unit_outside_the_subtree_hands_the_tip_over(
@@ -325,7 +325,7 @@ async def test_audit_is_for_admins_filtered_and_paged(desk: BotHarness) -> None:
     page = desk.api.last_message(ADMIN.id)
     assert "Nhật ký kiểm toán" in page.plain_text
     assert page.plain_text.count("tip.note") + page.plain_text.count("tip.view") == 15
-    assert "Minh Lê (9100002)" in page.plain_text
+    assert "Lê Minh (9100002)" in page.plain_text
     await press(desk, ADMIN, page, "Cũ hơn »")
     older = last(desk, ADMIN)
     assert "tip.view" in older

@@ -57,7 +57,7 @@ async def test_a_card_over_the_limit_is_cut_story_first_stays_editable_and_tip_s
 
     # Triage edits the same message, still within the limit.
     after = await press(desk, OFFICER_RG, shown, TAKE)
-    assert "Người xử lý: Minh Lê" in after.plain_text
+    assert "Người xử lý: Lê Minh" in after.plain_text
     assert after.plain_text.endswith(continued)
     edits = desk.api.calls_for("editMessageText")
     assert edits

@@ -284,7 +284,7 @@ async def test_the_officers_name_is_shown_only_when_configured(database_path: Pa
         await desk.say(OFFICER_RG, f"/ask {tip.code} What colour was the motorbike?")
         await deliver(desk)
         question = desk.api.last_message(ENGLISH_TIPSTER.id)
-        assert f"Officer Minh Lê asks about your tip {tip.code}" in question.plain_text
+        assert f"Officer Lê Minh asks about your tip {tip.code}" in question.plain_text
         assert question.buttons() == [["✍️ Reply"]]
         assert str(OFFICER_RG.id) not in json.dumps(question.raw)
     finally:

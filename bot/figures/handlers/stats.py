@@ -15,6 +15,7 @@ from bot.kernel.i18n import N_, Translator
 from bot.kernel.periods import Period
 from bot.ptb.messaging import reply_in_chat
 from bot.ptb.refusals import answers_refusals
+from bot.tips.status import status_label
 
 
 @answers_refusals
@@ -26,7 +27,9 @@ async def stats_command(update: Update, context: Context, officer: Officer) -> N
     )
     tree = await service_of(context).subtree(parsed.unit.id)
     assert tree is not None
-    whole_tree = officer.unit_id is None and tree.root.parent_id is None
+    # Tips whose place is no unit go to the top of the tree (bot/triage/reads.py scope_of):
+    # whoever asks about the top unit counts them, as /tips lists them to its officers.
+    whole_tree = tree.root.parent_id is None
     stats = await services.figures.tips.stats(
         list(tree.nodes), parsed.period, services.settings.zone, whole_tree=whole_tree
     )
@@ -50,7 +53,9 @@ def stats_text(t: Translator, tree: Subtree, period: Period, stats: TipStats) ->
             f"{label_en if t.language == 'en' else label_vi} {t.number(count)}"
             for _code, label_vi, label_en, count in stats.by_category
         )
-        statuses = ", ".join(f"{status} {t.number(count)}" for status, count in stats.by_status)
+        statuses = ", ".join(
+            f"{status_label(t, status)} {t.number(count)}" for status, count in stats.by_status
+        )
         parts.append(t("figures.stats.by_category", items=categories))
         parts.append(t("figures.stats.by_status", items=statuses))
         parts.append(t("figures.stats.of_value", count=t.number(stats.of_value)))
