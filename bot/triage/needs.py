@@ -64,6 +64,10 @@ class TriageNeeds(Protocol):
         to the core fallback)."""
         ...
 
+    async def audience_of(self, user_id: int) -> str:
+        """Return whose menu a person gets (CoreNeeds, for the core fallback's keyboard)."""
+        ...
+
     async def translator_for(self, update: Update) -> Translator:
         """Return the translator for the person behind an update."""
         ...
