@@ -119,13 +119,15 @@ _SUBTREE = """
 """
 
 # Tips of the subtree received in the period, by category and status, over the widest
-# index on (unit_id, received_at, ...) the file has.
+# index on (unit_id, received_at, ...) the file has; for the whole tree the tips of no unit
+# too (the bot counts them at the top of the tree, where /tips lists them).
 STATS_COUNTS = (
     _SUBTREE
     + """
     SELECT category, status, count(*), count(first_action_at), sum(of_value)
     FROM tips
-    WHERE unit_id IN below AND received_at >= :start AND received_at < :end
+    WHERE (unit_id IN below OR (:whole = 1 AND unit_id IS NULL))
+      AND received_at >= :start AND received_at < :end
     GROUP BY category, status
     """
 )
@@ -136,7 +138,8 @@ STATS_MEDIAN = (
     SELECT avg(hours) FROM (
         SELECT (julianday(first_action_at) - julianday(received_at)) * 24 AS hours
         FROM tips
-        WHERE unit_id IN below AND received_at >= :start AND received_at < :end
+        WHERE (unit_id IN below OR (:whole = 1 AND unit_id IS NULL))
+      AND received_at >= :start AND received_at < :end
           AND first_action_at IS NOT NULL
         ORDER BY hours
         LIMIT 2 - :acted % 2 OFFSET (:acted - 1) / 2
@@ -213,7 +216,7 @@ Fetch = Callable[[str, dict[str, Any]], Awaitable[list[tuple[Any, ...]]]]
 async def stats_by_hand(fetch: Fetch, unit: str, period: Period, whole: bool) -> StatsAnswer:
     """Answer /stats with the hand-written statements."""
     start, end = utc_bounds(period)
-    values = {"unit": unit, "start": start, "end": end}
+    values = {"unit": unit, "start": start, "end": end, "whole": 1 if whole else 0}
     by_category: dict[str, int] = {}
     by_status: dict[str, int] = {}
     received = acted = of_value = 0
