@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -62,6 +63,14 @@ def _connection_threads() -> set[threading.Thread]:
         for thread in threading.enumerate()
         if "_connection_worker_thread" in thread.name and thread.is_alive()
     }
+
+
+def _lasting(threads: set[threading.Thread]) -> set[threading.Thread]:
+    """Return the threads still alive after a short grace (a closed connection's thread ends)."""
+    deadline = time.monotonic() + 1.0
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    return {thread for thread in threads if thread.is_alive()}
 
 
 def _assert_none_left(before: set[threading.Thread]) -> None:
@@ -277,8 +286,9 @@ async def test_close_ends_every_connection_thread(database_path: Path, tmp_path:
     release.set()
     await asyncio.wait_for(asyncio.gather(*holders), WAIT)
     await db.backup_to(tmp_path / "copy.sqlite3")
-    # The writer and READERS readers (the backup's copy is closed already).
-    assert len(_connection_threads() - before) == 1 + READERS
+    # The writer and READERS readers (the backup's copy is closed already, its thread may take
+    # a moment to end on a busy machine: give every thread a short grace to end).
+    assert len(_lasting(_connection_threads() - before)) == 1 + READERS
     await db.close()
     await db.close()  # idempotent
     _assert_none_left(before)
