@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import string
 from pathlib import Path
 
@@ -95,3 +96,21 @@ def test_values_are_escaped_unless_trusted() -> None:
 def test_numbers_follow_each_language() -> None:
     assert translator("vi").number(54307) == "54.307"
     assert translator("en").number(54307) == "54,307"
+
+
+def test_english_catalogs_quote_with_english_marks() -> None:
+    """English sentences quote with “ ”; « and » stay only as arrows on buttons (« Back, Next »)."""
+    quoted = re.compile(r"«[^\s«]|[^\s»]»")
+    wrong = [key for key, text in catalog("en").items() if quoted.search(text)]
+    assert wrong == []
+
+
+def test_percentages_have_no_space_before_the_sign() -> None:
+    """29%, not 29 %, in both languages."""
+    wrong = [
+        (language, key)
+        for language in ("vi", "en")
+        for key, text in catalog(language).items()
+        if "} %" in text
+    ]
+    assert wrong == []

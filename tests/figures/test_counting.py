@@ -97,7 +97,7 @@ async def test_cohort_part_is_answered_with_its_base_and_ratio(figures: Figures)
     assert part is not None
     assert part.ratio == pytest.approx(progressed / managed)
     text = answer_text(translator("vi"), answer)
-    assert f"({round(100 * progressed / managed)} %)" in text
+    assert f"({round(100 * progressed / managed)}%)" in text
 
 
 async def test_cohort_part_larger_than_its_base_is_refused(figures: Figures) -> None:

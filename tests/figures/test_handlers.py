@@ -56,7 +56,7 @@ async def test_seed_figures_for_the_province_read_like_the_article(figures: Figu
         f"Mô hình được công nhận có hiệu quả: {VI.number(seed['models_effective'])} mô hình",
         f"Người nghiện ma túy được quản lý tại cộng đồng: {VI.number(managed)} người",
         f"trong đó người nghiện ma túy tiến bộ: {VI.number(progressed)} người "
-        f"({round(100 * progressed / managed)} %)",
+        f"({round(100 * progressed / managed)}%)",
         f"Đối tượng ra tự báo, tự thú: {VI.number(seed['offenders_surrendered'])} người",
     ):
         assert expected in reply
@@ -71,7 +71,7 @@ async def test_an_english_officer_reads_english_numbers(figures: Figures) -> Non
     reply = await _ask(figures, ADMIN_EN, "/figures 2013..2023 KG")
     assert "Kien Giang Province (KG) — 2013–2023" in reply
     assert "Disputes mediated successfully: 54,307 cases" in reply
-    assert "of whom drug users who progressed: 39 people (29 %)" in reply
+    assert "of whom drug users who progressed: 39 people (29%)" in reply
 
 
 async def test_figures_for_named_indicators_and_the_breakdown_buttons(figures: Figures) -> None:
@@ -308,7 +308,7 @@ async def test_the_report_pack_holds_the_same_numbers_everywhere(figures: Figure
         "Giai đoạn 2013 - 2023, tại Tỉnh Kiên Giang: phối hợp hòa giải thành công "
         f"{VI.number(seed['disputes_mediated'])} vụ việc, tranh chấp trong nội bộ nhân dân"
     ) in summary.plain_text
-    assert "quản lý 134 đối tượng nghiện ma túy, có 39 người tiến bộ (29 %)" in summary.plain_text
+    assert "quản lý 134 đối tượng nghiện ma túy, có 39 người tiến bộ (29%)" in summary.plain_text
     assert "vận động giao nộp 12 vũ khí, vật liệu nổ, công cụ hỗ trợ" in summary.plain_text
 
     assert photo.method == "sendPhoto"

@@ -136,7 +136,7 @@ async def test_bad_spoken_days_are_explained(
     await _to_when(bot, english, "en")
     await bot.press(english, "🗓 Earlier (type the date)")
     await bot.say(english, "25h")
-    assert "I could not read the date «25h»" in last_shown(bot, english.id)
+    assert "I could not read the date “25h”" in last_shown(bot, english.id)
     assert await _draft(bot, english) == (None, None, steps.WHEN_DATE)
 
 
