@@ -47,7 +47,7 @@ from bot.outbox.deliverer import NoTargetChatError, OfficersChatRefusedError, Ou
 from bot.outbox.repository import OutboxRow
 from bot.ptb.errors import is_benign
 from bot.ptb.messaging import send_text
-from bot.tips.deadlines import DEADLINE_KEYS, Extension, as_extension
+from bot.tips.deadlines import DEADLINE_KEYS, Extension, as_extension, follows_art_147
 from bot.tips.exif import strip_metadata
 from bot.tips.media import strip_media_metadata
 from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Category, Evidence, Tip, TipCard
@@ -74,6 +74,8 @@ class CardFacts:
     # TRANSFERRED_TO_INVESTIGATION).
     handler: str | None = None
     transferred_to: str | None = None
+    # The unit's service target for a «phản ánh» (SERVICE_TARGET_DAYS), named on its card.
+    service_days: int = 15
 
 
 def _triage_lines(t: Translator, tip: Tip, facts: CardFacts) -> str:
@@ -159,6 +161,13 @@ def _with_free_texts(tip: Tip, facts: CardFacts, texts: dict[str, str]) -> tuple
     return shorter_tip, shorter_facts
 
 
+def deadline_label(t: Translator, tip: Tip, service_days: int) -> str:
+    """Name the deadline in force: art. 147's (with its extension), or the unit's own target."""
+    if not follows_art_147(tip.legal_type):
+        return t("triage.deadline.service", days=service_days)
+    return t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])
+
+
 def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
     attachments = [item for item in facts.evidence if item.role == "evidence"]
     has_voice = any(item.role == "story" for item in facts.evidence)
@@ -190,7 +199,7 @@ def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str
         ),
         when=Html(when_text(t, tip.occurred, tip.occurred_on)),
         received=moment(tip.received_at, zone),
-        deadline_label=Html(t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])),
+        deadline_label=Html(deadline_label(t, tip, facts.service_days)),
         deadline=day(tip.decision_deadline),
         # Officers' wording: residents' says less (bot.tips.model.STATUS_KEYS).
         status=officer_status_label(t, tip.status),
@@ -315,6 +324,7 @@ class Cards:
             contact=service.contact_of(tip),
             handler=handler,
             transferred_to=transferred_to,
+            service_days=self.settings.service_target_days,
         )
 
     async def render_card(self, tip: Tip) -> str:

@@ -28,6 +28,7 @@ from bot.tips.status import ALLOWED, OPEN, as_status, outcome_label, status_labe
 from bot.triage.model import (
     EVENT_ASKED,
     EVENT_ASSIGNED,
+    EVENT_CLOCK,
     EVENT_EXTENDED,
     EVENT_LEGAL,
     EVENT_NOTE,
@@ -230,7 +231,11 @@ def card_keyboard(t: Translator, keyring: Keyring, tip: Tip) -> InlineKeyboardMa
     tools.append(
         _button(t.label("triage.button.legal"), action_data(keyring, VERB_LEGAL_MENU, tip.id))
     )
-    if current in OPEN and as_extension(tip.extension) is not Extension.PROCURACY:
+    if (
+        current in OPEN
+        and deadlines.follows_art_147(tip.legal_type)
+        and as_extension(tip.extension) is not Extension.PROCURACY
+    ):
         tools.append(
             _button(t.label("triage.button.extend"), action_data(keyring, VERB_EXTEND_MENU, tip.id))
         )
@@ -512,6 +517,8 @@ def _event_text(
         return t("triage.history.extended", extension=t.label(key) if key else event.note or "")
     if event.event == EVENT_LEGAL:
         return t("triage.history.legal", legal=legal_type_label(t, event.note or ""))
+    if event.event == EVENT_CLOCK:
+        return _clock_history(t, event.note or "")
     if event.event == EVENT_ASKED:
         return t("triage.history.asked")
     if event.event == EVENT_REPLIED:
@@ -521,6 +528,17 @@ def _event_text(
     if event.event == "received":
         return t("triage.history.received")
     return t("triage.history.other", event=event.event)
+
+
+def _clock_history(t: Translator, note: str) -> str:
+    clock, _, deadline = note.partition(":")
+    try:
+        shown = day(date.fromisoformat(deadline))
+    except ValueError:
+        shown = deadline
+    if clock == deadlines.CLOCK_ART_147:
+        return t("triage.history.clock_art_147", deadline=shown)
+    return t("triage.history.clock_service", deadline=shown)
 
 
 def _actor(t: Translator, event: TipEvent, names: Mapping[int, str]) -> str:
