@@ -7,7 +7,6 @@ button is refused like a stale one; the guard still checks the officer's scope o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Final, TypeVar
@@ -614,33 +613,6 @@ def answer_text(t: Translator, tip: Tip, body: str, question: RelayMessage | Non
 
 
 # ---------------------------------------------------------------- the audit log
-
-
-def audit_text(
-    t: Translator, entries: Sequence[AuditEntry], *, zone: ZoneInfo, names: Mapping[int, str]
-) -> str:
-    """Return one page of the audit log, newest first."""
-    if not entries:
-        return t("triage.audit.empty")
-    lines = []
-    for entry in entries:
-        user_id = ref_user_id(entry.actor)
-        actor = (
-            f"{names.get(user_id, '')} ({user_id})".strip() if user_id is not None else entry.actor
-        )
-        details = json.dumps(dict(entry.details), ensure_ascii=False, sort_keys=True)
-        lines.append(
-            t(
-                "triage.audit.line",
-                id=entry.id,
-                at=moment(entry.at, zone),
-                actor=actor,
-                action=entry.action,
-                target=entry.target or "—",
-                details=excerpt(details, 200) if entry.details else "",
-            )
-        )
-    return t("triage.audit.title") + "\n" + "\n".join(lines)
 
 
 def audit_keyboard(
