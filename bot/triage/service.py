@@ -625,7 +625,9 @@ def _check(current: Status, wanted: Status, outcome: Outcome | None) -> None:
     try:
         check_transition(current, wanted, outcome)
     except TransitionRefused as refused:
-        raise TriageError(refused.reason, status=current, wanted=wanted) from None
+        # The outcome is named only when there is one: "closed as «…»" needs it.
+        named = {} if outcome is None else {"outcome": outcome}
+        raise TriageError(refused.reason, status=current, wanted=wanted, **named) from None
 
 
 def _askable(tip: Tip) -> None:

@@ -19,7 +19,7 @@ from bot.testing.botapi import SentMessage
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.codes import new_code
-from bot.tips.model import LegalType, Tip
+from bot.tips.model import LegalType, Occurred, Tip
 from bot.tips.repository import NewTip
 from bot.tips.service import OUTBOX_TIP_CARD
 from bot.triage.render import action_data
@@ -81,6 +81,7 @@ async def plant(
     received_at: datetime | None = None,
     category: str = "drugs",
     legal_type: LegalType = "to_giac",
+    occurred: Occurred = "unknown",
 ) -> Tip:
     """Write a tip as a submission would (card queued), optionally already in `status`."""
     services = harness.app.services
@@ -100,8 +101,8 @@ async def plant(
         latitude=None,
         longitude=None,
         unit_id=None if unit_row is None else unit_row.id,
-        occurred="unknown",
-        occurred_on=None,
+        occurred=occurred,
+        occurred_on=None if occurred == "unknown" else now.date().isoformat(),
         anonymous=True,
         reporter_pseudonym=pseudonym,
         reporter_chat_sealed=tips.seal_chat(reporter.id, pseudonym),
