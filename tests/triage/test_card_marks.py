@@ -58,6 +58,7 @@ class Words:
     not_eligible: str
     assigned: str
     already: str
+    closed: str
 
 
 VI = Words(
@@ -84,6 +85,7 @@ VI = Words(
     not_eligible="Người có ID {id} không phải là cán bộ phụ trách đơn vị của tin báo này.",
     assigned="✅ Đã giao cho Minh Lê",
     already="Người này đã là người xử lý tin báo.",
+    closed="Tin báo đã kết thúc, không thể thay đổi nữa.",
 )
 EN = Words(
     title="Tip",
@@ -109,6 +111,7 @@ EN = Words(
     not_eligible="Person {id} is not an officer covering this tip's unit.",
     assigned="✅ Assigned to Minh Lê",
     already="This person already handles the tip.",
+    closed="The tip is closed and can no longer change.",
 )
 WORDS = {"vi": VI, "en": EN}
 BOTH = pytest.mark.parametrize("language", ["vi", "en"])
@@ -300,6 +303,15 @@ async def test_a_forged_assignee_is_refused(database_path: Path, language: Langu
             assert answer["text"] == words.not_eligible.format(id=person.id)
         stored = await fresh(desk, tip)
         assert (stored.status, stored.assignee_id) == ("received", None)
+        assert await audit_rows(desk, "tip.assign") == []
+        # The tip is closed elsewhere: the card's old «Assign…» says so instead of a list.
+        stale = shown.button_data(words.assign)
+        taken = await press(desk, OFFICER_RG, shown, words.take)
+        closing = await press(desk, OFFICER_RG, taken, words.close)
+        await press(desk, OFFICER_RG, closing, words.outcomes[0])
+        answer = await press_data(desk, OFFICER_RG, shown, stale)
+        assert answer["text"] == words.closed
+        assert desk.api.message(shown.chat_id, shown.message_id).buttons() == []
         assert await audit_rows(desk, "tip.assign") == []
     finally:
         await desk.stop()

@@ -291,6 +291,9 @@ async def _back(press: Press) -> InlineKeyboardMarkup | None:
 
 
 async def _assign_menu(press: Press) -> InlineKeyboardMarkup | None:
+    if press.tip.status == Status.CLOSED:
+        # A stale button: the tip was closed since the card was drawn.
+        raise TriageError(N_("triage.refused.closed"))
     services = press.services
     people = await services.triage.candidates(press.tip)
     names = await officer_names(services, (person.user_id for person in people))
