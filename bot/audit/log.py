@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.audit.actions import AUDIT_ACTIONS, UnknownAuditAction
 from bot.audit.repository import AuditRepository
 from bot.db import Database
 from bot.kernel.crypto import Keyring
@@ -71,6 +72,8 @@ class AuditLog:
         details: Mapping[str, Any] | None = None,
     ) -> int:
         """Append one entry using `conn`, which must be inside `db.transaction()`."""
+        if action not in AUDIT_ACTIONS:
+            raise UnknownAuditAction(action)
         last = await AuditRepository.last_in(conn)
         row_id = 1 if last is None else last[0] + 1
         prev_hash = GENESIS if last is None else last[1]

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     tip_draft_idle_minutes: int = Field(default=60, ge=1)
     tip_limit_per_hour: int = Field(default=5, ge=1)
     tip_limit_per_day: int = Field(default=20, ge=1)
+    # The unit's own target, in days from receipt, to answer a «phản ánh, kiến nghị» (no statute
+    # sets one; a crime report runs on art. 147's 20 days instead): docs/legal.md.
+    service_target_days: int = Field(default=15, ge=1, le=365)
     evidence_download: bool = False
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
     # A delivery Telegram refuses for good (a 400 such as a text it cannot parse) is tried this many

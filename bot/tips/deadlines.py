@@ -1,8 +1,11 @@
-"""The legal clock of Criminal Procedure Code art. 147, in local calendar dates.
+"""The clock of each legal type, in local calendar dates (the rules and sources: docs/legal.md).
 
-The competent body has 20 days from receipt to verify and decide; up to 2 months when the case
-is complex; the procuracy may extend once by up to 2 more months. Deadlines are dates in the
-unit's time zone, because "20 days from receipt" is counted in days, not in hours.
+A crime report (tố giác, tin báo; kiến nghị khởi tố) runs on Criminal Procedure Code art. 147:
+the competent body has 20 days from receipt to verify and decide; up to 2 months when the case
+is complex; the procuracy may extend once by up to 2 more months. A «phản ánh, kiến nghị» is
+not governed by art. 144-147: it runs on the unit's own service target (SERVICE_TARGET_DAYS),
+which no statute sets and which has no extension. Deadlines are dates in the unit's time zone,
+because "20 days from receipt" is counted in days, not in hours.
 """
 
 from __future__ import annotations
@@ -21,6 +24,18 @@ PROCURACY_MONTHS = 2
 DUE_SOON_DAYS = 3
 # The procuracy's extension must be asked for at least 5 days before the deadline expires.
 EXTENSION_REQUEST_DAYS = 5
+
+
+# The legal types on the art. 147 clock; every other one runs on the unit's service target.
+ART_147_TYPES: Final[frozenset[str]] = frozenset({"to_giac", "tin_bao", "kien_nghi_khoi_to"})
+# What a clock change records in the tip's history: "<clock>:<deadline>".
+CLOCK_ART_147: Final = "art147"
+CLOCK_SERVICE: Final = "service"
+
+
+def follows_art_147(legal_type: str) -> bool:
+    """Say whether a legal type runs on the art. 147 clock (else on the service target)."""
+    return legal_type in ART_147_TYPES
 
 
 class Extension(StrEnum):
@@ -74,6 +89,50 @@ def decision_deadline(
     if extension is Extension.COMPLEX:
         return complex_deadline
     return add_months(complex_deadline, PROCURACY_MONTHS)
+
+
+def first_deadline(
+    received_at: datetime, zone: ZoneInfo, legal_type: str, service_days: int
+) -> date:
+    """Return the deadline a new tip starts with: art. 147's 20 days, or the service target."""
+    if follows_art_147(legal_type):
+        return decision_deadline(received_at, zone)
+    return local_date(received_at, zone) + timedelta(days=service_days)
+
+
+def extended_deadline(deadline: date, had: Extension, extension: Extension) -> date:
+    """Return the deadline once `extension` follows `had`, counted from the clock in force.
+
+    The art. 147 clock may have started after receipt (a «phản ánh» reclassified as a crime
+    report), so the start is the 20-day deadline less 20 days, not the receipt.
+    """
+    if had is Extension.NONE and extension is Extension.COMPLEX:
+        return add_months(deadline - timedelta(days=BASE_DAYS), COMPLEX_MONTHS)
+    if had is Extension.COMPLEX and extension is Extension.PROCURACY:
+        return add_months(deadline, PROCURACY_MONTHS)
+    raise ValueError(f"no extension from {had} to {extension}")
+
+
+def reclassified_clock(
+    old_type: str,
+    new_type: str,
+    *,
+    received_at: datetime,
+    today: date,
+    zone: ZoneInfo,
+    service_days: int,
+) -> tuple[str, date] | None:
+    """Return the clock and deadline a change of legal type starts, or None if it keeps its own.
+
+    A «phản ánh» becoming a crime report starts the art. 147 clock on the day of the change
+    (the report is received as such that day); a crime report becoming a «phản ánh» leaves the
+    statute and falls back to the service target counted from receipt.
+    """
+    if follows_art_147(old_type) == follows_art_147(new_type):
+        return None
+    if follows_art_147(new_type):
+        return CLOCK_ART_147, today + timedelta(days=BASE_DAYS)
+    return CLOCK_SERVICE, local_date(received_at, zone) + timedelta(days=service_days)
 
 
 def days_left(deadline: date, today: date) -> int:

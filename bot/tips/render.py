@@ -12,6 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.kernel.i18n import Html, Translator
+from bot.tips.deadlines import follows_art_147
 from bot.tips.model import (
     LEGAL_TYPE_KEYS,
     STATUS_KEYS,
@@ -152,11 +153,21 @@ def review_text(
 
 def receipt_text(t: Translator, tip: Tip, zone: ZoneInfo) -> str:
     """Return the receipt: code, time, what happens next, and 113 for emergencies."""
+    # Art. 147 is cited only where it applies: a «phản ánh» runs on the unit's own target.
+    if follows_art_147(tip.legal_type):
+        next_step = t("tips.receipt.next.art_147", deadline=day(tip.decision_deadline))
+    else:
+        received = tip.received_at.astimezone(zone).date()
+        next_step = t(
+            "tips.receipt.next.service",
+            days=(tip.decision_deadline - received).days,
+            deadline=day(tip.decision_deadline),
+        )
     return t(
         "tips.receipt",
         code=tip.code,
         received=moment(tip.received_at, zone),
-        deadline=day(tip.decision_deadline),
+        next=Html(next_step),
         anonymity=Html(_anonymity(t, tip.anonymous)),
     )
 

@@ -183,9 +183,11 @@ class TipService:
         """Return today's date in the configured time zone."""
         return self.clock.now().astimezone(self.settings.zone).date()
 
-    def decision_deadline(self, received_at: datetime) -> date:
-        """Return the last day to decide on a tip (art. 147: 20 days, as a local date)."""
-        return deadlines.decision_deadline(received_at, self.settings.zone)
+    def decision_deadline(self, received_at: datetime, legal_type: str) -> date:
+        """Return a new tip's deadline: art. 147's 20 days, or the unit's service target."""
+        return deadlines.first_deadline(
+            received_at, self.settings.zone, legal_type, self.settings.service_target_days
+        )
 
     # ------------------------------------------------------------ limits
 
@@ -330,11 +332,12 @@ class TipService:
         now: datetime,
     ) -> NewTip:
         """Return what a submission writes to `tips`, its secrets sealed."""
+        legal_type = draft.legal_type or category.default_legal_type
         return NewTip(
             code=code,
             submission_key=draft.submission_key,
             category=category.code,
-            legal_type=draft.legal_type or category.default_legal_type,
+            legal_type=legal_type,
             legal_type_source=draft.legal_type_source if draft.legal_type else "category",
             story=draft.story,
             place_kind=draft.place_kind or "unknown",
@@ -355,7 +358,7 @@ class TipService:
             ),
             language=language,
             received_at=now,
-            decision_deadline=self.decision_deadline(now),
+            decision_deadline=self.decision_deadline(now, legal_type),
         )
 
     async def submit(

@@ -79,6 +79,21 @@ OPEN: frozenset[Status] = frozenset(
 )
 
 
+# The outcomes a tip may close with from each status: one found unfounded (or spam) was not
+# mediated nor made a case. Any other status may close with any outcome.
+_NOTHING_TO_PURSUE: Final = frozenset({Outcome.HANDLED, Outcome.NO_ACTION})
+OUTCOMES_FROM: Final[dict[Status, frozenset[Outcome]]] = {
+    Status.UNFOUNDED: _NOTHING_TO_PURSUE,
+    Status.SPAM: _NOTHING_TO_PURSUE,
+}
+
+
+def outcomes_from(current: Status) -> tuple[Outcome, ...]:
+    """Return the outcomes a tip in `current` may be closed with, in their usual order."""
+    allowed = OUTCOMES_FROM.get(current)
+    return tuple(outcome for outcome in Outcome if allowed is None or outcome in allowed)
+
+
 class TransitionRefused(Exception):
     """A status change that the machine does not allow; `reason` is a catalog key."""
 
@@ -101,3 +116,5 @@ def check_transition(current: Status, wanted: Status, outcome: Outcome | None = 
         raise TransitionRefused(current, wanted, N_("triage.refused.needs_outcome"))
     if wanted is not Status.CLOSED and outcome is not None:
         raise TransitionRefused(current, wanted, N_("triage.refused.outcome_only_when_closing"))
+    if outcome is not None and outcome not in outcomes_from(current):
+        raise TransitionRefused(current, wanted, N_("triage.refused.outcome_not_now"))

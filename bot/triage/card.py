@@ -15,7 +15,8 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -31,7 +32,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.kernel.config import Settings
 from bot.kernel.crypto import Keyring
-from bot.kernel.i18n import Html, Translator, translator
+from bot.kernel.i18n import N_, Html, Translator, translator
 from bot.kernel.status import Status
 from bot.kernel.telegram_text import (
     CAPTION_LIMIT,
@@ -47,13 +48,20 @@ from bot.outbox.deliverer import NoTargetChatError, OfficersChatRefusedError, Ou
 from bot.outbox.repository import OutboxRow
 from bot.ptb.errors import is_benign
 from bot.ptb.messaging import send_text
-from bot.tips.deadlines import DEADLINE_KEYS, Extension, as_extension
+from bot.tips.deadlines import (
+    DEADLINE_KEYS,
+    Extension,
+    as_extension,
+    days_left,
+    follows_art_147,
+    is_overdue,
+)
 from bot.tips.exif import strip_metadata
 from bot.tips.media import strip_media_metadata
 from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Category, Evidence, Tip, TipCard
 from bot.tips.render import day, legal_line, moment, place_text, story_block, when_text
 from bot.tips.service import TipService
-from bot.tips.status import outcome_label
+from bot.tips.status import OPEN, as_status, outcome_label
 from bot.tips.status import status_label as officer_status_label
 from bot.triage.render import card_keyboard, history_text
 from bot.triage.service import TriageService
@@ -74,6 +82,10 @@ class CardFacts:
     # TRANSFERRED_TO_INVESTIGATION).
     handler: str | None = None
     transferred_to: str | None = None
+    # The unit's service target for a «phản ánh» (SERVICE_TARGET_DAYS), named on its card.
+    service_days: int = 15
+    # Today in TIMEZONE, for the overdue badge (None: no badge).
+    today: date | None = None
 
 
 def _triage_lines(t: Translator, tip: Tip, facts: CardFacts) -> str:
@@ -159,6 +171,36 @@ def _with_free_texts(tip: Tip, facts: CardFacts, texts: dict[str, str]) -> tuple
     return shorter_tip, shorter_facts
 
 
+_LANGUAGE_KEYS: Final[dict[str, str]] = {
+    "vi": N_("triage.card.language_vi"),
+    "en": N_("triage.card.language_en"),
+}
+
+
+def _badges(t: Translator, tip: Tip, today: date | None) -> str:
+    """Return the title's marks: new (nobody took it), happening now, past its deadline."""
+    current = as_status(tip.status)
+    marks = []
+    if current is Status.RECEIVED:
+        marks.append(t("triage.card.new"))
+    if current in OPEN and tip.occurred == "now":
+        marks.append(t("triage.card.urgent"))
+    if current in OPEN and today is not None and is_overdue(tip.decision_deadline, today):
+        late = -days_left(tip.decision_deadline, today)
+        # English says "1 day", not "1 days"; Vietnamese has one form.
+        marks.append(
+            t("triage.card.overdue_one") if late == 1 else t("triage.card.overdue", days=late)
+        )
+    return "".join(marks)
+
+
+def deadline_label(t: Translator, tip: Tip, service_days: int) -> str:
+    """Name the deadline in force: art. 147's (with its extension), or the unit's own target."""
+    if not follows_art_147(tip.legal_type):
+        return t("triage.deadline.service", days=service_days)
+    return t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])
+
+
 def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:
     attachments = [item for item in facts.evidence if item.role == "evidence"]
     has_voice = any(item.role == "story" for item in facts.evidence)
@@ -172,8 +214,13 @@ def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str
         if attachments
         else t("tips.card.evidence_none")
     )
+    # The language the tipster chose, so an officer knows how to word a question: not who they are.
+    spoken = _LANGUAGE_KEYS.get(tip.language)
+    if spoken is not None:
+        identity += t("triage.card.speaks", language=t.label(spoken))
     return t(
         "tips.card",
+        badges=Html(_badges(t, tip, facts.today)),
         code=tip.code,
         category=facts.category.label(t.language) if facts.category else tip.category,
         legal=Html(legal_line(t, tip.legal_type, tip.legal_type_source, to_resident=False)),
@@ -190,7 +237,7 @@ def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str
         ),
         when=Html(when_text(t, tip.occurred, tip.occurred_on, tip.occurred_time)),
         received=moment(tip.received_at, zone),
-        deadline_label=Html(t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])),
+        deadline_label=Html(deadline_label(t, tip, facts.service_days)),
         deadline=day(tip.decision_deadline),
         # Officers' wording: residents' says less (bot.tips.model.STATUS_KEYS).
         status=officer_status_label(t, tip.status),
@@ -283,7 +330,7 @@ class Cards:
 
     def keyboard(self, t: Translator, tip: Tip) -> InlineKeyboardMarkup | None:
         """Return the card's buttons for the tip's status (None: a closed tip has none)."""
-        return card_keyboard(t, self.keyring, tip)
+        return card_keyboard(t, self.keyring, tip, self.triage.today())
 
     async def card_target(self, tip: Tip) -> int | None:
         """Return the chat a tip's card goes to: its unit's (or an ancestor's), else the default."""
@@ -315,6 +362,8 @@ class Cards:
             contact=service.contact_of(tip),
             handler=handler,
             transferred_to=transferred_to,
+            service_days=self.settings.service_target_days,
+            today=self.triage.today(),
         )
 
     async def render_card(self, tip: Tip) -> str:

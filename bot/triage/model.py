@@ -27,6 +27,8 @@ EVENT_LEGAL: Final = "legal"
 EVENT_ASKED: Final = "asked"
 EVENT_REPLIED: Final = "replied"
 EVENT_UNDELIVERABLE: Final = "undeliverable"
+# A change of legal type moved the tip to another clock; note: "<clock>:<deadline ISO date>".
+EVENT_CLOCK: Final = "clock"
 
 # Outbox kinds (bot.outbox; delivered by bot.triage.relay): a question to a tipster, their
 # answer to the officers' chat, and the notice that a tip's status changed.

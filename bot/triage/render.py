@@ -7,7 +7,6 @@ button is refused like a stale one; the guard still checks the officer's scope o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Final, TypeVar
@@ -24,10 +23,11 @@ from bot.tips import deadlines
 from bot.tips.deadlines import Extension, as_extension
 from bot.tips.model import LEGAL_TYPE_KEYS, LEGAL_TYPES, TRANSFERRED_TO_INVESTIGATION, Category, Tip
 from bot.tips.render import day, legal_type_label, moment
-from bot.tips.status import ALLOWED, OPEN, as_status, outcome_label, status_label
+from bot.tips.status import ALLOWED, OPEN, as_status, outcome_label, outcomes_from, status_label
 from bot.triage.model import (
     EVENT_ASKED,
     EVENT_ASSIGNED,
+    EVENT_CLOCK,
     EVENT_EXTENDED,
     EVENT_LEGAL,
     EVENT_NOTE,
@@ -66,6 +66,8 @@ VERB_LEGAL: Final = "lg"  # argument: legal type index
 VERB_BACK: Final = "b"
 VERB_VIEW: Final = "v"
 VERB_ASSIGN: Final = "as"  # argument: the assignee's Telegram id
+VERB_ASSIGN_MENU: Final = "am"  # the card's list of the unit's officers
+VERB_ASSIGN_CARD: Final = "ac"  # argument: the assignee's Telegram id; redraws the card
 VERBS: Final = frozenset(
     {
         VERB_STATUS,
@@ -81,6 +83,8 @@ VERBS: Final = frozenset(
         VERB_BACK,
         VERB_VIEW,
         VERB_ASSIGN,
+        VERB_ASSIGN_MENU,
+        VERB_ASSIGN_CARD,
     }
 )
 
@@ -195,8 +199,10 @@ def can_ask(tip: Tip) -> bool:
     return tip.reporter_chat_sealed is not None and tip.status != Status.CLOSED
 
 
-def card_keyboard(t: Translator, keyring: Keyring, tip: Tip) -> InlineKeyboardMarkup | None:
-    """Return the card's buttons for the tip's status: only moves the machine allows."""
+def card_keyboard(
+    t: Translator, keyring: Keyring, tip: Tip, today: date
+) -> InlineKeyboardMarkup | None:
+    """Return the card's buttons for the tip's status: only moves allowed now."""
     current = as_status(tip.status)
     if current is None or current is Status.CLOSED:
         return None
@@ -222,6 +228,10 @@ def card_keyboard(t: Translator, keyring: Keyring, tip: Tip) -> InlineKeyboardMa
                 t.label("triage.button.close"), action_data(keyring, VERB_CLOSE_MENU, tip.id, here)
             )
         )
+    if current in OPEN:
+        menus.append(
+            _button(t.label("triage.button.assign"), action_data(keyring, VERB_ASSIGN_MENU, tip.id))
+        )
     if menus:
         rows.append(menus)
     tools = []
@@ -230,12 +240,23 @@ def card_keyboard(t: Translator, keyring: Keyring, tip: Tip) -> InlineKeyboardMa
     tools.append(
         _button(t.label("triage.button.legal"), action_data(keyring, VERB_LEGAL_MENU, tip.id))
     )
-    if current in OPEN and as_extension(tip.extension) is not Extension.PROCURACY:
+    if can_extend(tip, today):
         tools.append(
             _button(t.label("triage.button.extend"), action_data(keyring, VERB_EXTEND_MENU, tip.id))
         )
     rows.append(tools)
     return InlineKeyboardMarkup(rows)
+
+
+def can_extend(tip: Tip, today: date) -> bool:
+    """Say whether an art. 147 extension may still be recorded: open, before the deadline."""
+    current = as_status(tip.status)
+    return (
+        current in OPEN
+        and deadlines.follows_art_147(tip.legal_type)
+        and as_extension(tip.extension) is not Extension.PROCURACY
+        and not deadlines.is_overdue(tip.decision_deadline, today)
+    )
 
 
 def _back(t: Translator, keyring: Keyring, tip: Tip) -> list[InlineKeyboardButton]:
@@ -251,7 +272,7 @@ def close_keyboard(t: Translator, keyring: Keyring, tip: Tip, here: Status) -> I
                 keyring, VERB_CLOSE, tip.id, status_index(here) + str(OUTCOMES.index(outcome))
             ),
         )
-        for outcome in OUTCOMES
+        for outcome in outcomes_from(here)
     ]
     return InlineKeyboardMarkup([*_rows(buttons, 2), _back(t, keyring, tip)])
 
@@ -309,6 +330,20 @@ def legal_keyboard(t: Translator, keyring: Keyring, tip: Tip) -> InlineKeyboardM
         for legal in LEGAL_TYPES
     ]
     return InlineKeyboardMarkup([[button] for button in buttons] + [_back(t, keyring, tip)])
+
+
+def card_assign_keyboard(
+    t: Translator, keyring: Keyring, tip: Tip, people: Sequence[tuple[int, str]]
+) -> InlineKeyboardMarkup:
+    """Return the card's list of the unit's officers to make the handler, and the way back."""
+    buttons = [
+        _button(
+            ("• " if user_id == tip.assignee_id else "") + name,
+            action_data(keyring, VERB_ASSIGN_CARD, tip.id, str(user_id)),
+        )
+        for user_id, name in people
+    ]
+    return InlineKeyboardMarkup([*_rows(buttons, 2), _back(t, keyring, tip)])
 
 
 def assign_keyboard(
@@ -409,8 +444,16 @@ def tip_line(
         category=category.label(t.language) if category else tip.category,
         status=status_label(t, tip.status),
         unit=unit.code if unit is not None else t.label("triage.line.no_unit"),
-        deadline=day(tip.decision_deadline),
-        left=days_text(t, tip.decision_deadline, today),
+        # A decided tip has no clock left: its deadline is history, not a countdown.
+        due=Html(
+            t(
+                "triage.line.due",
+                deadline=day(tip.decision_deadline),
+                left=days_text(t, tip.decision_deadline, today),
+            )
+            if as_status(tip.status) in OPEN
+            else ""
+        ),
         handler=Html(handler),
     )
 
@@ -512,6 +555,8 @@ def _event_text(
         return t("triage.history.extended", extension=t.label(key) if key else event.note or "")
     if event.event == EVENT_LEGAL:
         return t("triage.history.legal", legal=legal_type_label(t, event.note or ""))
+    if event.event == EVENT_CLOCK:
+        return _clock_history(t, event.note or "")
     if event.event == EVENT_ASKED:
         return t("triage.history.asked")
     if event.event == EVENT_REPLIED:
@@ -521,6 +566,17 @@ def _event_text(
     if event.event == "received":
         return t("triage.history.received")
     return t("triage.history.other", event=event.event)
+
+
+def _clock_history(t: Translator, note: str) -> str:
+    clock, _, deadline = note.partition(":")
+    try:
+        shown = day(date.fromisoformat(deadline))
+    except ValueError:
+        shown = deadline
+    if clock == deadlines.CLOCK_ART_147:
+        return t("triage.history.clock_art_147", deadline=shown)
+    return t("triage.history.clock_service", deadline=shown)
 
 
 def _actor(t: Translator, event: TipEvent, names: Mapping[int, str]) -> str:
@@ -596,33 +652,6 @@ def answer_text(t: Translator, tip: Tip, body: str, question: RelayMessage | Non
 
 
 # ---------------------------------------------------------------- the audit log
-
-
-def audit_text(
-    t: Translator, entries: Sequence[AuditEntry], *, zone: ZoneInfo, names: Mapping[int, str]
-) -> str:
-    """Return one page of the audit log, newest first."""
-    if not entries:
-        return t("triage.audit.empty")
-    lines = []
-    for entry in entries:
-        user_id = ref_user_id(entry.actor)
-        actor = (
-            f"{names.get(user_id, '')} ({user_id})".strip() if user_id is not None else entry.actor
-        )
-        details = json.dumps(dict(entry.details), ensure_ascii=False, sort_keys=True)
-        lines.append(
-            t(
-                "triage.audit.line",
-                id=entry.id,
-                at=moment(entry.at, zone),
-                actor=actor,
-                action=entry.action,
-                target=entry.target or "—",
-                details=excerpt(details, 200) if entry.details else "",
-            )
-        )
-    return t("triage.audit.title") + "\n" + "\n".join(lines)
 
 
 def audit_keyboard(

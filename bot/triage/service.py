@@ -51,6 +51,7 @@ from bot.tips.status_repository import TipStatusRepository
 from bot.triage.model import (
     EVENT_ASKED,
     EVENT_ASSIGNED,
+    EVENT_CLOCK,
     EVENT_EXTENDED,
     EVENT_LEGAL,
     EVENT_NOTE,
@@ -427,6 +428,8 @@ class TriageService(TriageReads):
             current = _status(before.status)
             if current not in OPEN:
                 raise TriageError(N_("triage.extend.not_open"), status=current)
+            if not deadlines.follows_art_147(before.legal_type):
+                raise TriageError(N_("triage.extend.not_art_147"))
             had = as_extension(before.extension) or Extension.NONE
             if _EXTENSION_ORDER.index(extension) <= _EXTENSION_ORDER.index(had):
                 raise TriageError(N_("triage.extend.already"))
@@ -434,9 +437,7 @@ class TriageService(TriageReads):
                 raise TriageError(N_("triage.extend.complex_first"))
             if deadlines.is_overdue(before.decision_deadline, self.today()):
                 raise TriageError(N_("triage.extend.expired"))
-            deadline = deadlines.decision_deadline(
-                before.received_at, self.settings.zone, extension
-            )
+            deadline = deadlines.extended_deadline(before.decision_deadline, had, extension)
             after = dataclasses.replace(
                 before, extension=extension.value, decision_deadline=deadline
             )
@@ -462,15 +463,41 @@ class TriageService(TriageReads):
             if before.legal_type == legal_type and before.legal_type_source == "officer":
                 raise TriageError(N_("triage.legal.same"))
             after = dataclasses.replace(before, legal_type=legal_type, legal_type_source="officer")
+            clock = deadlines.reclassified_clock(
+                before.legal_type,
+                legal_type,
+                received_at=before.received_at,
+                today=self.today(),
+                zone=self.settings.zone,
+                service_days=self.settings.service_target_days,
+            )
+            if clock is not None:
+                # An extension belongs to the art. 147 clock it extended, so a new clock has none.
+                after = dataclasses.replace(
+                    after, decision_deadline=clock[1], extension=Extension.NONE.value
+                )
             await self._save(conn, before, after, now)
             await self._event(conn, officer, after, EVENT_LEGAL, now, note=legal_type)
+            if clock is not None:
+                await self._event(
+                    conn,
+                    officer,
+                    after,
+                    EVENT_CLOCK,
+                    now,
+                    note=f"{clock[0]}:{clock[1].isoformat()}",
+                )
             await self._audit(
                 conn,
                 officer,
                 "tip.legal_type",
                 after,
                 now,
-                {"from": before.legal_type, "to": legal_type},
+                {
+                    "from": before.legal_type,
+                    "to": legal_type,
+                    "deadline": after.decision_deadline.isoformat(),
+                },
             )
         return Change(before, after)
 
@@ -649,7 +676,9 @@ def _check(current: Status, wanted: Status, outcome: Outcome | None) -> None:
     try:
         check_transition(current, wanted, outcome)
     except TransitionRefused as refused:
-        raise TriageError(refused.reason, status=current, wanted=wanted) from None
+        # The outcome is named only when there is one: "closed as «…»" needs it.
+        named = {} if outcome is None else {"outcome": outcome}
+        raise TriageError(refused.reason, status=current, wanted=wanted, **named) from None
 
 
 def _askable(tip: Tip) -> None:

@@ -19,7 +19,7 @@ from bot.testing.botapi import SentMessage
 from bot.testing.harness import BotHarness
 from bot.testing.updates import Person
 from bot.tips.codes import new_code
-from bot.tips.model import Tip
+from bot.tips.model import LegalType, Occurred, Tip
 from bot.tips.repository import NewTip
 from bot.tips.service import OUTBOX_TIP_CARD
 from bot.triage.render import action_data
@@ -80,6 +80,8 @@ async def plant(
     story: str = "Có người bán ma túy ở đầu hẻm 12 mỗi tối, khoảng 9 giờ.",
     received_at: datetime | None = None,
     category: str = "drugs",
+    legal_type: LegalType = "to_giac",
+    occurred: Occurred = "unknown",
 ) -> Tip:
     """Write a tip as a submission would (card queued), optionally already in `status`."""
     services = harness.app.services
@@ -91,7 +93,7 @@ async def plant(
         code=new_code(),
         submission_key=secrets.token_urlsafe(9),
         category=category,
-        legal_type="to_giac",
+        legal_type=legal_type,
         legal_type_source="category",
         story=story,
         place_kind="unit" if unit_row else "unknown",
@@ -99,15 +101,15 @@ async def plant(
         latitude=None,
         longitude=None,
         unit_id=None if unit_row is None else unit_row.id,
-        occurred="unknown",
-        occurred_on=None,
+        occurred=occurred,
+        occurred_on=None if occurred == "unknown" else now.date().isoformat(),
         anonymous=True,
         reporter_pseudonym=pseudonym,
         reporter_chat_sealed=tips.seal_chat(reporter.id, pseudonym),
         contact_sealed=None,
         language="en" if language == "en" else "vi",
         received_at=now,
-        decision_deadline=tips.decision_deadline(now),
+        decision_deadline=tips.decision_deadline(now, legal_type),
     )
     async with services.db.transaction() as conn:
         tip_id = await tips.tips.insert_in(conn, new)

@@ -57,7 +57,7 @@ async def test_a_new_card_offers_only_the_moves_a_received_tip_allows(desk: BotH
     assert shown.chat_id == OFFICERS
     assert shown.buttons() == [
         [TAKE, "🚫 Tin rác"],
-        ["↪️ Chuyển…"],
+        ["↪️ Chuyển…", "👤 Giao cho…"],
         ["❓ Hỏi người báo tin", "⚖️ Phân loại…", "⏳ Gia hạn…"],
     ]
     assert "Trạng thái: Đã tiếp nhận" in shown.plain_text

@@ -41,6 +41,9 @@ async def when_chosen(turn: Turn, record: DraftRecord) -> object:
     else:
         draft.occurred = "now" if choice == "now" else "today"
         draft.occurred_on = today.isoformat()
+    if choice == "now":
+        # A tip is read in hours or days: someone in danger right now needs 113, not this bot.
+        await turn.say(turn.t("tips.when.emergency"))
     return await advance(turn, record, steps.WHEN)
 
 

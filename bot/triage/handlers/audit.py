@@ -12,10 +12,11 @@ from bot.officers.access import Officer, refuse
 from bot.ptb.messaging import reply_in_chat
 from bot.ptb.refusals import answers_refusals
 from bot.tips.codes import normalize_code
+from bot.triage.audit_text import audit_text, people_in
 from bot.triage.handlers.common import officer_names
 from bot.triage.model import officer_ref
 from bot.triage.needs import Context, TriageNeeds
-from bot.triage.render import CB_AUDIT, audit_keyboard, audit_text
+from bot.triage.render import CB_AUDIT, audit_keyboard
 from bot.triage.service import TriageError
 
 AUDIT_PAGE: Final = 15
@@ -56,14 +57,7 @@ async def _audit_page(
         before_id=before,
         limit=AUDIT_PAGE,
     )
-    names = await officer_names(
-        services,
-        (
-            int(entry.actor[8:])
-            for entry in entries
-            if entry.actor.startswith("officer:") and entry.actor[8:].isdigit()
-        ),
-    )
+    names = await officer_names(services, people_in(entries))
     text = audit_text(t, entries, zone=services.settings.zone, names=names)
     filters_text = f"{actor or ''}:{action or ''}:{code or ''}"
     return text, audit_keyboard(t, entries, filters_text, AUDIT_PAGE)

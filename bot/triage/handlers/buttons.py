@@ -25,13 +25,15 @@ from bot.ptb.refusals import answer_refusal
 from bot.tips.model import LEGAL_TYPES, Tip
 from bot.tips.status import as_status, status_label
 from bot.triage.handlers.cards import after_change, refresh_card, show_tip
-from bot.triage.handlers.commands import assigned
-from bot.triage.handlers.common import message_translator
+from bot.triage.handlers.commands import assigned, tell_assignee
+from bot.triage.handlers.common import message_translator, officer_names
 from bot.triage.needs import Context, TriageNeeds
 from bot.triage.render import (
     EXTENSIONS,
     OUTCOMES,
     VERB_ASSIGN,
+    VERB_ASSIGN_CARD,
+    VERB_ASSIGN_MENU,
     VERB_BACK,
     VERB_CLOSE,
     VERB_CLOSE_MENU,
@@ -44,6 +46,8 @@ from bot.triage.render import (
     VERB_TO_UNIT,
     VERB_TRANSFER_MENU,
     VERB_VIEW,
+    can_extend,
+    card_assign_keyboard,
     card_keyboard,
     close_keyboard,
     extend_keyboard,
@@ -270,6 +274,9 @@ async def _transfer_menu(press: Press) -> InlineKeyboardMarkup | None:
 
 
 async def _extend_menu(press: Press) -> InlineKeyboardMarkup | None:
+    if not can_extend(press.tip, press.services.triage.today()):
+        # A stale button (the deadline passed since the card was drawn): say why, redraw.
+        raise TriageError(N_("triage.extend.expired"))
     return extend_keyboard(press.shown, press.services.keyring, press.tip)
 
 
@@ -278,7 +285,31 @@ async def _legal_menu(press: Press) -> InlineKeyboardMarkup | None:
 
 
 async def _back(press: Press) -> InlineKeyboardMarkup | None:
-    return card_keyboard(press.shown, press.services.keyring, press.tip)
+    return card_keyboard(
+        press.shown, press.services.keyring, press.tip, press.services.triage.today()
+    )
+
+
+async def _assign_menu(press: Press) -> InlineKeyboardMarkup | None:
+    if press.tip.status == Status.CLOSED:
+        # A stale button: the tip was closed since the card was drawn.
+        raise TriageError(N_("triage.refused.closed"))
+    services = press.services
+    people = await services.triage.candidates(press.tip)
+    names = await officer_names(services, (person.user_id for person in people))
+    choices = [(person.user_id, names[person.user_id]) for person in people]
+    if not choices:
+        raise TriageError(N_("triage.assign.nobody"))
+    return card_assign_keyboard(press.shown, services.keyring, press.tip, choices)
+
+
+async def _assign_from_card(press: Press) -> None:
+    """Make an officer the handler from the card's list (argument: their Telegram id)."""
+    if not press.argument.isdigit() or len(press.argument) > 16:
+        raise DeadButton(press.argument)
+    change = await press.services.triage.assign(press.officer, press.tip.id, int(press.argument))
+    name = await tell_assignee(press.context, press.officer, change)
+    await press.changed(change, press.t.label("triage.done.assigned", name=name))
 
 
 # What each verb of a signed button does (bot.triage.render.VERBS); adding a verb is a row.
@@ -290,6 +321,8 @@ ACTIONS: Final[Mapping[str, Action]] = {
     VERB_EXTEND: _extend,
     VERB_LEGAL: _set_legal_type,
     VERB_ASSIGN: _assign,
+    VERB_ASSIGN_CARD: _assign_from_card,
+    VERB_ASSIGN_MENU: _submenu(_assign_menu),
     VERB_VIEW: _view,
     VERB_CLOSE_MENU: _submenu(_close_menu),
     VERB_TRANSFER_MENU: _submenu(_transfer_menu),

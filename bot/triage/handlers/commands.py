@@ -91,8 +91,14 @@ async def file_command(update: Update, context: Context, officer: Officer) -> ob
 
 async def assigned(context: Context, officer: Officer, change: Change, t: Translator) -> str:
     """Redraw the card, tell the new handler, and return the answer for the one who assigned."""
-    services = context.services
     await after_change(context, change)
+    name = await tell_assignee(context, officer, change)
+    return t("triage.assign.done", code=change.after.code, name=name)
+
+
+async def tell_assignee(context: Context, officer: Officer, change: Change) -> str:
+    """Tell the new handler (unless they assigned themselves); return their name."""
+    services = context.services
     assignee = change.after.assignee_id
     assert assignee is not None
     names = await officer_names(services, [assignee])
@@ -110,7 +116,7 @@ async def assigned(context: Context, officer: Officer, change: Change, t: Transl
             )
         except TelegramError as error:
             log.info("could not tell an officer about an assignment: %s", error)
-    return t("triage.assign.done", code=change.after.code, name=names[assignee])
+    return names[assignee]
 
 
 @answers_refusals
