@@ -21,8 +21,7 @@ from bot.audit import AuditLog
 from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
-from bot.kernel.i18n import N_, Translator
-from bot.kernel.refusal import Refusal
+from bot.kernel.i18n import N_
 from bot.kernel.status import Outcome, Status
 from bot.kernel.telegram_text import clip, utf16_length
 from bot.officers.model import Officer
@@ -44,10 +43,10 @@ from bot.tips.status import (
     TransitionRefused,
     as_status,
     check_transition,
-    outcome_label,
-    status_label,
 )
 from bot.tips.status_repository import TipStatusRepository
+from bot.triage.errors import TipNotFoundError as TipNotFoundError
+from bot.triage.errors import TriageError as TriageError
 from bot.triage.model import (
     EVENT_ASKED,
     EVENT_ASSIGNED,
@@ -82,36 +81,6 @@ ANSWER_MAX_CHARS: Final = 3000
 REPLY_WAIT: Final = timedelta(minutes=30)
 # Extensions are recorded in this order, each at most once.
 _EXTENSION_ORDER: Final = (Extension.NONE, Extension.COMPLEX, Extension.PROCURACY)
-
-
-class TriageError(Refusal):
-    """An action refused with a reason; `key` is its catalog key.
-
-    Values that are statuses or outcomes are put in the reader's language by `shown`.
-    """
-
-    def shown(self, t: Translator) -> dict[str, object]:
-        """Return the values with statuses and outcomes in the reader's language."""
-        return _localized(t, self.values)
-
-
-def _localized(t: Translator, values: Mapping[str, object]) -> dict[str, object]:
-    shown: dict[str, object] = {}
-    for name, value in values.items():
-        if isinstance(value, Status):
-            shown[name] = status_label(t, value)
-        elif isinstance(value, Outcome):
-            shown[name] = outcome_label(t, value)
-        else:
-            shown[name] = value
-    return shown
-
-
-class TipNotFoundError(TriageError):
-    """No such tip, or not in the officer's scope: the same answer for both."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(N_("triage.error.not_found"), code=code)
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ async def test_a_neighbourhood_quarrel_gets_the_units_target_not_art_147(
     ("language", "refusal"),
     [
         ("vi", "Phản ánh, kiến nghị không có gia hạn theo Điều 147"),
-        ("en", "A «phản ánh» (report or request) has no art. 147 extension"),
+        ("en", "A “phản ánh” (report or request) has no art. 147 extension"),
     ],
 )
 async def test_a_forged_extension_of_a_phan_anh_is_refused(
