@@ -90,7 +90,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "retention.purge": "Hệ thống xóa danh tính người báo tin khỏi TB-AAAA-BBBB sau 365 ngày",
     },
     "en": {
-        "tip.status": "Minh Lê (9100002) moved TB-AAAA-BBBB from «Verified – of value» to «Closed»"
+        "tip.status": "Minh Lê (9100002) moved TB-AAAA-BBBB from “Verified – of value” to “Closed”"
         " (outcome: Mediated)",
         "tip.assign": "assigned TB-AAAA-BBBB to Tuấn Võ (9100003)",
         "tip.legal_type": "reclassified TB-AAAA-BBBB: Public order report (phản ánh) → Crime "
@@ -170,7 +170,7 @@ async def test_a_kind_without_a_sentence_is_refused_and_nothing_is_written(
             [
                 "opened",
                 "added an internal note to",
-                "from «Received» to «Taken»",
+                "from “Received” to “Taken”",
                 "added officer",
                 "The command line added officer",
             ],
