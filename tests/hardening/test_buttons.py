@@ -51,6 +51,8 @@ RESIDENT_BUTTONS = {
     f"^{LANGUAGE_CALLBACK}": "the presser's own language",
     # bot.triage.render.CB_REPLY, the tipster's "Reply" to an officer's question.
     "^tp:": "a signed reply to a question about the presser's own tip",
+    # bot.triage.handlers.answer.CB_PICK: which question the presser's own held answer replies to.
+    "^tk:": "a signed pick of a question about the presser's own tip",
 }
 PERSONAS: dict[str, tuple[Person, Role | None]] = {
     "resident": (RESIDENT, None),
