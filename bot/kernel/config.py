@@ -112,6 +112,9 @@ class Settings(BaseSettings):
         "closed",
     )
     relay_show_officer_name: bool = False
+    # Routing (bot/units/routing.py): a tip whose place is a map pin, and no unit chosen, goes to
+    # the deepest active unit whose centroid is within ROUTING_RADIUS_KM of the pin; 0 turns it off.
+    routing_radius_km: float = Field(default=15.0, ge=0, le=500)
 
     # Online backups: every BACKUP_INTERVAL_HOURS (0 turns them off), newest BACKUP_KEEP kept.
     backup_dir: Path = Path("data/backups")

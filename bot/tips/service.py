@@ -330,6 +330,7 @@ class TipService:
         chat_id: int,
         language: Language,
         now: datetime,
+        unit_id: int | None,
     ) -> NewTip:
         """Return what a submission writes to `tips`, its secrets sealed."""
         legal_type = draft.legal_type or category.default_legal_type
@@ -344,7 +345,7 @@ class TipService:
             place_text=draft.place_text,
             latitude=draft.latitude,
             longitude=draft.longitude,
-            unit_id=draft.unit_id,
+            unit_id=unit_id,
             occurred=draft.occurred or "unknown",
             occurred_on=draft.occurred_on,
             occurred_time=draft.occurred_time,
@@ -360,6 +361,25 @@ class TipService:
             received_at=now,
             decision_deadline=self.decision_deadline(now, legal_type),
         )
+
+    async def routed_unit(self, draft: Draft) -> int | None:
+        """Return the unit a new tip goes to, by these rules in this order of priority.
+
+        1. The unit the resident picked by name (place_kind "unit"): their word wins.
+        2. A map pin: the deepest active unit whose centroid lies within ROUTING_RADIUS_KM,
+           then the nearest (bot.units.routing); 0 turns this off.
+        3. Otherwise (a typed address, "I don't know", a pin far from every centroid): no unit;
+           the card goes to OFFICER_CHAT_ID and officers route it by hand.
+        The pin itself is stored with the tip; neither it nor the distance is logged.
+        """
+        if draft.unit_id is not None:
+            return draft.unit_id
+        if draft.place_kind != "location" or draft.latitude is None or draft.longitude is None:
+            return None
+        unit = await self.units.unit_for_pin(
+            draft.latitude, draft.longitude, self.settings.routing_radius_km
+        )
+        return None if unit is None else unit.id
 
     async def submit(
         self, user_id: int, chat_id: int, record: DraftRecord, language: Language
@@ -383,9 +403,10 @@ class TipService:
         if draft.story_voice is not None:
             evidence.append(("story", draft.story_voice))
         evidence.extend(("evidence", item) for item in draft.evidence)
+        unit_id = await self.routed_unit(draft)
         for _attempt in range(_CODE_ATTEMPTS):
             code = new_code()
-            new = self._new_tip(draft, category, code, pseudonym, chat_id, language, now)
+            new = self._new_tip(draft, category, code, pseudonym, chat_id, language, now, unit_id)
             try:
                 async with self.db.transaction() as conn:
                     tip_id = await self.tips.insert_in(conn, new)

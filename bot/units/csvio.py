@@ -27,6 +27,8 @@ COLUMNS: Final[tuple[str, ...]] = (
     "name_en",
     "active",
     "chat_id",
+    "lat",
+    "lon",
 )
 REQUIRED_COLUMNS: Final[frozenset[str]] = frozenset({"code", "level", "name_vi"})
 MAX_NAME_LENGTH: Final = 200
@@ -34,6 +36,9 @@ MAX_NAME_LENGTH: Final = 200
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _LEVEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _CHAT_ID = re.compile(r"-?[1-9]\d{0,15}")
+_DEGREES = re.compile(r"[+-]?\d{1,3}(?:\.\d{1,12})?")
+# Each coordinate column and the range of its values (WGS 84 degrees).
+_COORDINATE_RANGES: Final = {"lat": 90.0, "lon": 180.0}
 _TRUE: Final = frozenset({"1", "true", "yes", "y", "active"})
 _FALSE: Final = frozenset({"0", "false", "no", "n", "retired", "inactive"})
 # Values from the file are echoed in error reports; a 10,000-character cell must not be.
@@ -144,6 +149,44 @@ def _name(
     return text
 
 
+def _coordinate(
+    cells: Mapping[str, str], column: str, line: int, errors: list[RowError]
+) -> float | None:
+    text = cells.get(column, "").strip()
+    if not text:
+        return None
+    # Excel set to Vietnamese writes the decimal mark as a comma ("10,0123").
+    number = text.replace(",", ".", 1) if "." not in text else text
+    limit = _COORDINATE_RANGES[column]
+    if not _DEGREES.fullmatch(number) or not -limit <= float(number) <= limit:
+        errors.append(
+            RowError(
+                line,
+                N_("units.csv.bad_coordinate"),
+                {"column": column, "value": _shown(text), "limit": int(limit)},
+            )
+        )
+        return None
+    return float(number)
+
+
+def _centroid(
+    cells: Mapping[str, str], line: int, errors: list[RowError]
+) -> tuple[float, float] | None:
+    """Return (lat, lon), or None when both are empty; one without the other is an error."""
+    before = len(errors)
+    latitude = _coordinate(cells, "lat", line, errors)
+    longitude = _coordinate(cells, "lon", line, errors)
+    if len(errors) > before:
+        return None
+    if (latitude is None) != (longitude is None):
+        errors.append(RowError(line, N_("units.csv.half_centroid")))
+        return None
+    if latitude is None or longitude is None:
+        return None
+    return latitude, longitude
+
+
 def _parse_row(cells: Mapping[str, str], line: int, errors: list[RowError]) -> UnitRecord | None:
     before = len(errors)
     code = cells.get("code", "").strip()
@@ -174,6 +217,7 @@ def _parse_row(cells: Mapping[str, str], line: int, errors: list[RowError]) -> U
             chat_id = int(chat_text)
         else:
             errors.append(RowError(line, N_("units.csv.bad_chat"), {"value": _shown(chat_text)}))
+    centroid = _centroid(cells, line, errors)
     if len(errors) > before or name_vi is None:
         return None
     return UnitRecord(
@@ -185,6 +229,9 @@ def _parse_row(cells: Mapping[str, str], line: int, errors: list[RowError]) -> U
         active=active,
         chat_id=chat_id,
         set_chat="chat_id" in cells,
+        latitude=centroid[0] if centroid else None,
+        longitude=centroid[1] if centroid else None,
+        set_centroid="lat" in cells or "lon" in cells,
     )
 
 
@@ -416,6 +463,8 @@ async def export_units_csv(units: UnitsRepository, *, bom: bool = False) -> str:
                 unit.name_en or "",
                 1 if unit.active else 0,
                 "" if unit.chat_id is None else unit.chat_id,
+                "" if unit.latitude is None else unit.latitude,
+                "" if unit.longitude is None else unit.longitude,
             ]
         )
     return buffer.getvalue()

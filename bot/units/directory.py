@@ -15,6 +15,7 @@ from bot.units.csvio import ImportPlan, check_units_csv, export_units_csv, impor
 from bot.units.lookup import resolve_unit
 from bot.units.model import Unit
 from bot.units.repository import UnitRecord, UnitsRepository
+from bot.units.routing import unit_for_pin
 
 
 class UnitDirectory:
@@ -69,6 +70,15 @@ class UnitDirectory:
     async def with_chats(self) -> list[Unit]:
         """Return the units that have an officers' chat of their own."""
         return await self._units.with_chats()
+
+    async def unit_for_pin(
+        self, latitude: float, longitude: float, radius_km: float
+    ) -> Unit | None:
+        """Return the active unit a map pin falls to (see bot.units.routing), or None."""
+        if radius_km <= 0:
+            return None
+        candidates = await self._units.active_with_centroids()
+        return unit_for_pin(candidates, latitude, longitude, radius_km)
 
     async def nearest_chat(self, unit_id: int) -> int | None:
         """Return the officers' chat of the unit or of its nearest ancestor that has one."""

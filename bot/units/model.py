@@ -20,6 +20,9 @@ class Unit:
     active: bool
     # The unit's own officers' chat, if it has one (tips of the subtree are posted there).
     chat_id: int | None = None
+    # An approximate point inside the unit (WGS 84), both or neither: map pins are routed by it.
+    latitude: float | None = None
+    longitude: float | None = None
 
     def name(self, language: Language) -> str:
         """Return the unit's name in a language, the Vietnamese one when there is no other."""

@@ -12,7 +12,7 @@ from bot.db import Database
 from bot.kernel.text import fold
 from bot.units.model import Unit
 
-_COLUMNS = "id, code, name_vi, name_en, parent_id, level, active, chat_id"
+_COLUMNS = "id, code, name_vi, name_en, parent_id, level, active, chat_id, latitude, longitude"
 
 
 def _unit(row: sqlite3.Row) -> Unit:
@@ -25,6 +25,8 @@ def _unit(row: sqlite3.Row) -> Unit:
         level=str(row["level"]),
         active=bool(row["active"]),
         chat_id=row["chat_id"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
     )
 
 
@@ -48,6 +50,11 @@ class UnitRecord:
     # without a chat_id column keeps the chats already configured.
     chat_id: int | None = None
     set_chat: bool = False
+    # The unit's centroid; written only when `set_centroid` is true (the file has lat and lon
+    # columns), so an older file without them keeps the centroids already configured.
+    latitude: float | None = None
+    longitude: float | None = None
+    set_centroid: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,22 @@ class UnitsRepository:
         )
         return [_unit(row) for row in rows]
 
+    async def active_with_centroids(self) -> list[tuple[Unit, int]]:
+        """Return each active unit that has a centroid, with its depth in the tree (root 0)."""
+        rows = await self._db.fetch_all(
+            f"""
+            WITH RECURSIVE tree (id, depth) AS (
+                SELECT id, 0 FROM units WHERE parent_id IS NULL
+                UNION ALL
+                SELECT units.id, tree.depth + 1 FROM units JOIN tree ON units.parent_id = tree.id
+            )
+            SELECT {_COLUMNS}, tree.depth AS depth FROM units JOIN tree USING (id)
+            WHERE active = 1 AND latitude IS NOT NULL AND longitude IS NOT NULL
+            ORDER BY code
+            """
+        )
+        return [(_unit(row), int(row["depth"])) for row in rows]
+
     async def nearest_chat(self, unit_id: int) -> int | None:
         """Return the officers' chat of the unit or of its nearest ancestor that has one."""
         for unit in reversed(await self.ancestors(unit_id)):
@@ -245,13 +268,16 @@ class UnitsRepository:
                 await conn.execute(
                     """
                     INSERT INTO units (code, name_vi, name_en, parent_id, level, active,
-                                       search_name, chat_id, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       search_name, chat_id, latitude, longitude,
+                                       created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (code) DO UPDATE SET
                         name_vi = excluded.name_vi, name_en = excluded.name_en,
                         parent_id = excluded.parent_id, level = excluded.level,
                         active = excluded.active, search_name = excluded.search_name,
                         chat_id = CASE WHEN ? THEN excluded.chat_id ELSE units.chat_id END,
+                        latitude = CASE WHEN ? THEN excluded.latitude ELSE units.latitude END,
+                        longitude = CASE WHEN ? THEN excluded.longitude ELSE units.longitude END,
                         updated_at = excluded.updated_at
                     """,
                     (
@@ -263,9 +289,13 @@ class UnitsRepository:
                         1 if record.active else 0,
                         search_name,
                         record.chat_id if record.set_chat else None,
+                        record.latitude if record.set_centroid else None,
+                        record.longitude if record.set_centroid else None,
                         stamp,
                         stamp,
                         1 if record.set_chat else 0,
+                        1 if record.set_centroid else 0,
+                        1 if record.set_centroid else 0,
                     ),
                 )
         return len(records)

@@ -66,7 +66,9 @@ def test_import_checks_then_writes_and_export_reads_back(
 
     code, exported, err = run_here(capsys, "units", "export")
     assert code == 0, err
-    assert exported.splitlines()[1] == "KG,,province,Tỉnh Kiên Giang,Kien Giang Province,1,"
+    assert exported.splitlines()[1] == (
+        "KG,,province,Tỉnh Kiên Giang,Kien Giang Province,1,,10.0125,105.0809"
+    )
     target = tmp_path / "out" / "units.csv"
     code, out, err = run_here(capsys, "units", "export", str(target))
     assert code == 0, err

@@ -231,7 +231,7 @@ async def test_retiring_a_unit_needs_its_active_units_below_retired_too(
     )
     # Retiring the whole branch in one file is fine (2025: districts were abolished).
     rach_gia = [
-        line.rsplit(",", 2)[0] + ",0,"
+        line.rsplit(",", 4)[0] + ",0,"
         for line in sample().decode().splitlines()
         if line.startswith("KG-RG")
     ]
@@ -292,8 +292,12 @@ async def test_export_then_import_gives_the_same_tree(
 ) -> None:
     assert (await import_units_csv(units, sample(), NOW)).ok
     exported = await export_units_csv(units)
-    assert exported.splitlines()[0] == "code,parent_code,level,name_vi,name_en,active,chat_id"
-    assert exported.splitlines()[1] == "KG,,province,Tỉnh Kiên Giang,Kien Giang Province,1,"
+    assert exported.splitlines()[0] == (
+        "code,parent_code,level,name_vi,name_en,active,chat_id,lat,lon"
+    )
+    assert exported.splitlines()[1] == (
+        "KG,,province,Tỉnh Kiên Giang,Kien Giang Province,1,,10.0125,105.0809"
+    )
     assert (await export_units_csv(units, bom=True)).startswith(BOM)
     other = Database(tmp_path / "other.sqlite3")
     await other.open()

@@ -135,5 +135,7 @@ async def test_admin_exports_the_tree_as_a_file_excel_reads(staffed: BotHarness)
         "Toàn bộ đơn vị (28) dạng CSV (UTF-8). Có thể sửa bằng Excel rồi gửi lại bằng /importunits."
     )
     content = staffed.api.file_content(document["file_id"]).decode("utf-8")
-    assert content.startswith(BOM + "code,parent_code,level,name_vi,name_en,active,chat_id\n")
+    assert content.startswith(
+        BOM + "code,parent_code,level,name_vi,name_en,active,chat_id,lat,lon\n"
+    )
     assert "KG-RG-VTV,KG-RG,commune,Phường Vĩnh Thanh Vân,Vinh Thanh Van Ward,1," in content
