@@ -129,12 +129,12 @@ async def test_status_shows_the_status_of_any_code_and_nothing_else(
     stranger = Person(id=5550456, first_name="Dũng")
     await bot.say(stranger, f"/status {code}")
     reply = last_shown(bot, stranger.id)
-    assert reply == f"Tin báo {code}: Đã tiếp nhận"
+    assert reply.splitlines()[0] == f"Tin báo {code}: Đã tiếp nhận"
     assert "Ông Tư" not in reply
     assert "Ma túy" not in reply
     # Codes are read forgivingly: lower case, no dashes.
     await bot.say(resident, "/status " + code.lower().replace("-", ""))
-    assert last_shown(bot, resident.id) == f"Tin báo {code}: Đã tiếp nhận"
+    assert last_shown(bot, resident.id).splitlines()[0] == f"Tin báo {code}: Đã tiếp nhận"
 
 
 async def test_status_of_a_wrong_or_missing_code(bot: BotHarness, resident: Person) -> None:
@@ -151,7 +151,7 @@ async def test_status_follows_the_stored_status(bot: BotHarness, resident: Perso
     async with bot.app.services.db.transaction() as conn:
         await conn.execute("UPDATE tips SET status = 'verifying' WHERE code = ?", (code,))
     await bot.say(resident, f"/status {code}")
-    assert last_shown(bot, resident.id) == f"Tin báo {code}: Đang xác minh"
+    assert last_shown(bot, resident.id).splitlines()[0] == f"Tin báo {code}: Đang xác minh"
 
 
 async def test_concurrent_submissions_of_one_draft_make_one_tip(
@@ -179,3 +179,31 @@ async def test_a_code_collision_draws_another_code(
     monkeypatch.setattr("bot.tips.service.new_code", lambda: next(codes))
     assert await submit(bot, resident, Answers(category="fraud")) == fresh
     assert await _count(bot, "tips") == 2
+
+
+async def test_status_shows_each_move_with_its_date_and_the_deadline_never_the_officer(
+    bot: BotHarness, resident: Person
+) -> None:
+    code = await submit(bot, resident)
+    db = bot.app.services.db
+    tip_id = int(await db.fetch_value("SELECT id FROM tips WHERE code = ?", (code,)))
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO tip_events (tip_id, at, actor_kind, actor_ref, event, from_status,"
+            " to_status, note) VALUES (?, '2026-01-02T17:30:00+00:00', 'officer', 'Trung úy Lê',"
+            " 'status', 'received', 'taken', 'ghi chú nội bộ')",
+            (tip_id,),
+        )
+        await conn.execute("UPDATE tips SET status = 'taken' WHERE code = ?", (code,))
+    await bot.say(resident, f"/status {code}")
+    reply = last_shown(bot, resident.id)
+    lines = reply.splitlines()
+    assert lines[0] == f"Tin báo {code}: Đang được xử lý"
+    assert "• 03/01/2026: Đang được xử lý" in lines  # 17:30 UTC is the next day in Vietnam
+    assert any(line.startswith("Hạn giải quyết (20 ngày): ") for line in lines)
+    assert "Lê" not in reply
+    assert "ghi chú" not in reply
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE tips SET status = 'closed' WHERE code = ?", (code,))
+    await bot.say(resident, f"/status {code}")
+    assert "Hạn giải quyết" not in last_shown(bot, resident.id)
