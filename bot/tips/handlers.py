@@ -26,7 +26,7 @@ from bot.tips.codes import normalize_code
 from bot.tips.conversation import CB_SEND, TipConversation, build_conversation, send_again
 from bot.tips.flood import flood_guard
 from bot.tips.needs import TipsNeeds
-from bot.tips.render import my_tips_text, status_label
+from bot.tips.render import my_tips_text, status_timeline
 from bot.tips.service import CONVERSATION
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ async def my_tips(update: Update, context: Context) -> None:
 
 
 async def status(update: Update, context: Context) -> None:
-    """Show the status (never the content) of the tip whose code is given."""
+    """Show the timeline (never the content) of the tip whose code is given."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -81,12 +81,14 @@ async def status(update: Update, context: Context) -> None:
         await send_text(context.bot, chat.id, t("tips.status.usage"))
         return
     code = normalize_code(typed)
-    found = await services.tips.status_of(code) if code else None
+    found = await services.tips.timeline_of(code, t.language) if code else None
     if code is None or found is None:
         await send_text(context.bot, chat.id, t("tips.status.not_found", code=typed[:40]))
         return
     await send_text(
-        context.bot, chat.id, t("tips.status.result", code=code, status=status_label(t, found))
+        context.bot,
+        chat.id,
+        status_timeline(t, found, services.settings.zone, services.settings.service_target_days),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.kernel.i18n import Html, Translator
-from bot.tips.deadlines import follows_art_147
+from bot.tips.deadlines import DEADLINE_KEYS, Extension, as_extension, follows_art_147, local_date
 from bot.tips.model import (
     LEGAL_TYPE_KEYS,
     STATUS_KEYS,
@@ -23,6 +23,8 @@ from bot.tips.model import (
     Tip,
     TipSummary,
 )
+from bot.tips.service import TipTimeline
+from bot.tips.status import OPEN, as_status
 
 
 def day(value: date) -> str:
@@ -204,3 +206,32 @@ def my_tips_text(
     ]
     more = t("tips.mine.more", shown=len(tips), total=total) if total > len(tips) else ""
     return t("tips.mine", count=total, lines=Html("\n".join(lines)), more=Html(more))
+
+
+def deadline_label(t: Translator, tip: Tip, service_days: int) -> str:
+    """Name the deadline in force: art. 147's (with its extension), or the unit's own target."""
+    if not follows_art_147(tip.legal_type):
+        return t("triage.deadline.service", days=service_days)
+    return t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])
+
+
+def status_timeline(t: Translator, timeline: TipTimeline, zone: ZoneInfo, service_days: int) -> str:
+    """Write /status: the current status, each move with its local date, unit and deadline.
+
+    Officers are never named here (the moves carry no actor); the deadline shows only while
+    the tip still needs a decision, under the name the officers' card gives it.
+    """
+    tip = timeline.tip
+    lines = [t("tips.status.result", code=tip.code, status=status_label(t, tip.status))]
+    moves = timeline.moves or [(tip.received_at, "received")]
+    for at, status in moves:
+        lines.append(
+            t("tips.status.move", day=day(local_date(at, zone)), status=status_label(t, status))
+        )
+    if timeline.unit_name is not None:
+        lines.append(t("tips.status.unit", unit=timeline.unit_name))
+    known = as_status(tip.status)
+    if known is not None and known in OPEN:
+        label = Html(deadline_label(t, tip, service_days))
+        lines.append(t("tips.status.deadline", label=label, day=day(tip.decision_deadline)))
+    return "\n".join(lines)

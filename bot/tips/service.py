@@ -43,6 +43,7 @@ from bot.tips.repository import (
     NewTip,
     TipsRepository,
 )
+from bot.tips.status_repository import TipStatusRepository
 from bot.units import UnitDirectory
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class TipService:
         self.units = units
         self.tips = TipsRepository(db)
         self.drafts = DraftsRepository(db)
+        self.history = TipStatusRepository(db)
         self.outbox = OutboxRepository(db)
         self.categories_repo = CategoriesRepository(db)
         self.conversations = ConversationStore(db, keyring, clock)
@@ -492,6 +494,34 @@ class TipService:
         """Return the status of the tip with this code, or None (never any content)."""
         tip = await self.tips.by_code(code)
         return None if tip is None else tip.status
+
+    async def timeline_of(self, code: str, language: Language) -> TipTimeline | None:
+        """Return what a resident may follow of a tip: its status moves, unit and deadline.
+
+        Only the moves (status and date) are kept; who made them, notes and content stay out,
+        so the code alone never discloses an officer or the tip itself.
+        """
+        tip = await self.tips.by_code(code)
+        if tip is None:
+            return None
+        moves = [
+            (event.at, event.to_status)
+            for event in await self.history.events(tip.id)
+            if event.to_status is not None
+        ]
+        unit = await self.units.by_id(tip.unit_id) if tip.unit_id is not None else None
+        return TipTimeline(
+            tip=tip, moves=moves, unit_name=None if unit is None else unit.name(language)
+        )
+
+
+@dataclass(frozen=True)
+class TipTimeline:
+    """A tip as its resident follows it: status moves (when, to what), unit, deadline."""
+
+    tip: Tip
+    moves: list[tuple[datetime, str]]
+    unit_name: str | None
 
 
 def _contact_context(code: str) -> str:

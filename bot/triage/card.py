@@ -49,17 +49,21 @@ from bot.outbox.repository import OutboxRow
 from bot.ptb.errors import is_benign
 from bot.ptb.messaging import send_text
 from bot.tips.deadlines import (
-    DEADLINE_KEYS,
-    Extension,
-    as_extension,
     days_left,
-    follows_art_147,
     is_overdue,
 )
 from bot.tips.exif import strip_metadata
 from bot.tips.media import strip_media_metadata
 from bot.tips.model import TRANSFERRED_TO_INVESTIGATION, Category, Evidence, Tip, TipCard
-from bot.tips.render import day, legal_line, moment, place_text, story_block, when_text
+from bot.tips.render import (
+    day,
+    deadline_label,
+    legal_line,
+    moment,
+    place_text,
+    story_block,
+    when_text,
+)
 from bot.tips.service import TipService
 from bot.tips.status import OPEN, as_status, outcome_label
 from bot.tips.status import status_label as officer_status_label
@@ -192,13 +196,6 @@ def _badges(t: Translator, tip: Tip, today: date | None) -> str:
             t("triage.card.overdue_one") if late == 1 else t("triage.card.overdue", days=late)
         )
     return "".join(marks)
-
-
-def deadline_label(t: Translator, tip: Tip, service_days: int) -> str:
-    """Name the deadline in force: art. 147's (with its extension), or the unit's own target."""
-    if not follows_art_147(tip.legal_type):
-        return t("triage.deadline.service", days=service_days)
-    return t(DEADLINE_KEYS[as_extension(tip.extension) or Extension.NONE])
 
 
 def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str:

@@ -129,12 +129,12 @@ async def test_status_shows_the_status_of_any_code_and_nothing_else(
     stranger = Person(id=5550456, first_name="Dũng")
     await bot.say(stranger, f"/status {code}")
     reply = last_shown(bot, stranger.id)
-    assert reply == f"Tin báo {code}: Đã tiếp nhận"
+    assert reply.splitlines()[0] == f"Tin báo {code}: Đã tiếp nhận"
     assert "Ông Tư" not in reply
     assert "Ma túy" not in reply
     # Codes are read forgivingly: lower case, no dashes.
     await bot.say(resident, "/status " + code.lower().replace("-", ""))
-    assert last_shown(bot, resident.id) == f"Tin báo {code}: Đã tiếp nhận"
+    assert last_shown(bot, resident.id).splitlines()[0] == f"Tin báo {code}: Đã tiếp nhận"
 
 
 async def test_status_of_a_wrong_or_missing_code(bot: BotHarness, resident: Person) -> None:
@@ -151,7 +151,7 @@ async def test_status_follows_the_stored_status(bot: BotHarness, resident: Perso
     async with bot.app.services.db.transaction() as conn:
         await conn.execute("UPDATE tips SET status = 'verifying' WHERE code = ?", (code,))
     await bot.say(resident, f"/status {code}")
-    assert last_shown(bot, resident.id) == f"Tin báo {code}: Đang xác minh"
+    assert last_shown(bot, resident.id).splitlines()[0] == f"Tin báo {code}: Đang xác minh"
 
 
 async def test_concurrent_submissions_of_one_draft_make_one_tip(
@@ -179,3 +179,73 @@ async def test_a_code_collision_draws_another_code(
     monkeypatch.setattr("bot.tips.service.new_code", lambda: next(codes))
     assert await submit(bot, resident, Answers(category="fraud")) == fresh
     assert await _count(bot, "tips") == 2
+
+
+async def test_status_shows_each_move_with_its_date_and_the_deadline_never_the_officer(
+    bot: BotHarness, resident: Person
+) -> None:
+    code = await submit(bot, resident)
+    db = bot.app.services.db
+    tip_id = int(await db.fetch_value("SELECT id FROM tips WHERE code = ?", (code,)))
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO tip_events (tip_id, at, actor_kind, actor_ref, event, from_status,"
+            " to_status, note) VALUES (?, '2026-01-02T17:30:00+00:00', 'officer', 'Trung úy Lê',"
+            " 'status', 'received', 'taken', 'ghi chú nội bộ')",
+            (tip_id,),
+        )
+        await conn.execute("UPDATE tips SET status = 'taken' WHERE code = ?", (code,))
+    await bot.say(resident, f"/status {code}")
+    reply = last_shown(bot, resident.id)
+    lines = reply.splitlines()
+    assert lines[0] == f"Tin báo {code}: Đang được xử lý"
+    assert "• 03/01/2026: Đang được xử lý" in lines  # 17:30 UTC is the next day in Vietnam
+    assert any(line.startswith("Hạn giải quyết (20 ngày): ") for line in lines)
+    assert "Lê" not in reply
+    assert "ghi chú" not in reply
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE tips SET status = 'closed' WHERE code = ?", (code,))
+    await bot.say(resident, f"/status {code}")
+    assert "Hạn giải quyết" not in last_shown(bot, resident.id)
+
+
+async def _set_unit_and_status(bot: BotHarness, code: str, status: str) -> None:
+    async with bot.app.services.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO units (code, name_vi, name_en, level, search_name, created_at,"
+            " updated_at) VALUES ('KG-RG', 'Phường Rạch Giá', 'Rach Gia Ward', 'ward',"
+            " 'phuong rach gia', '2026-01-01', '2026-01-01')"
+        )
+        await conn.execute(
+            "UPDATE tips SET status = ?, unit_id = (SELECT id FROM units WHERE code = 'KG-RG')"
+            " WHERE code = ?",
+            (status, code),
+        )
+
+
+async def test_status_in_english_names_the_unit_in_english(
+    bot: BotHarness, english: Person
+) -> None:
+    await bot.say(english, "/language")
+    await bot.press(english, "🇬🇧 English")
+    code = await submit(bot, english, language="en")
+    await _set_unit_and_status(bot, code, "verifying")
+    await bot.say(english, f"/status {code}")
+    lines = last_shown(bot, english.id).splitlines()
+    assert lines[0] == f"Tip {code}: Being verified"
+    assert "Handled by: Rach Gia Ward" in lines
+    assert any(line.startswith("Decision due (20 days): ") for line in lines)
+
+
+async def test_status_names_the_unit_and_a_service_target_for_a_phan_anh(
+    bot: BotHarness, resident: Person
+) -> None:
+    code = await submit(bot, resident, Answers(category="dispute"))
+    await _set_unit_and_status(bot, code, "taken")
+    async with bot.app.services.db.transaction() as conn:
+        await conn.execute("UPDATE tips SET legal_type = 'phan_anh' WHERE code = ?", (code,))
+    await bot.say(resident, f"/status {code}")
+    lines = last_shown(bot, resident.id).splitlines()
+    assert "Đơn vị đang xử lý: Phường Rạch Giá" in lines
+    assert any(line.startswith("Mục tiêu trả lời của đơn vị (15 ngày): ") for line in lines)
+    assert not any(line.startswith("Hạn giải quyết") for line in lines)
