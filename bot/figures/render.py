@@ -90,10 +90,15 @@ def period_text(t: Translator, period: Period) -> str:
     )
 
 
-def measure_text(t: Translator, indicator: Indicator) -> str:
-    """Return the unit of measure's name."""
+def measure_text(t: Translator, indicator: Indicator, count: Number | None = None) -> str:
+    """Return the unit of measure's name, in the form for `count` (1 case, 2 cases).
+
+    Without a count (a column heading, an axis) it is the form for many: "cases".
+    """
     key = MEASURES.get(indicator.measure)
-    return t.label(key) if key else indicator.measure
+    if key is None:
+        return indicator.measure
+    return t.plural_label(key, 2 if count is None else count)
 
 
 def unit_text(t: Translator, node: TreeNode) -> str:
@@ -109,7 +114,7 @@ def _line_text(t: Translator, line: Line, period: Period) -> str:
     indicator, outcome = line.indicator, line.outcome
     name = indicator.name(t.language)
     value = number(t, outcome.total)
-    measure = measure_text(t, indicator)
+    measure = measure_text(t, indicator, outcome.total)
     if line.base is not None:
         if line.ratio is not None:
             return t(
@@ -172,7 +177,8 @@ def answer_text(t: Translator, answer: FiguresAnswer) -> str:
         )
     ]
     if len(answer.tree) > 1:
-        parts.append(t("figures.answer.subtree", count=t.number(len(answer.tree) - 1)))
+        below = len(answer.tree) - 1
+        parts.append(t.plural("figures.answer.subtree", below, count=t.number(below)))
     if not any(line.outcome.has_data for line in answer.lines):
         parts.append("")
         parts.append(t("figures.answer.empty"))
@@ -257,7 +263,7 @@ def breakdown_text(t: Translator, answer: FiguresAnswer, breakdown: Breakdown, *
                 "figures.breakdown.indicator",
                 name=line.indicator.name(t.language),
                 value=number(t, line.outcome.total),
-                measure=measure_text(t, line.indicator),
+                measure=measure_text(t, line.indicator, line.outcome.total),
             )
         )
         for label, row in breakdown.rows:

@@ -62,7 +62,7 @@ def _clause(t: Translator, line: Line) -> str:
         "figures.report.clause",
         name=name[:1].lower() + name[1:],
         value=value,
-        measure=measure_text(t, line.indicator),
+        measure=measure_text(t, line.indicator, line.outcome.total),
     )
 
 
@@ -96,9 +96,10 @@ def summary_text(t: Translator, answer: FiguresAnswer) -> str:
     )
     notes: list[str] = []
     if overlaps:
-        notes.append(t("figures.report.note_overlaps", count=t.number(overlaps)))
+        notes.append(t.plural("figures.report.note_overlaps", overlaps, count=t.number(overlaps)))
     if answer.missing:
-        notes.append(t("figures.report.note_missing", count=t.number(len(answer.missing))))
+        missing = len(answer.missing)
+        notes.append(t.plural("figures.report.note_missing", missing, count=t.number(missing)))
     if notes:
         parts.append("")
         parts.extend(notes)

@@ -94,8 +94,9 @@ async def _send_export(
             chat.id,
             document=spool.read(),
             filename=f"{stem}.{fmt}",
-            caption=t(
+            caption=t.plural(
                 "figures.export.caption",
+                count,
                 count=t.number(count),
                 unit=tree.root.name(t.language),
                 period=period_text(t, period),

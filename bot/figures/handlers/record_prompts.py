@@ -93,7 +93,7 @@ def _figure_values(t: Translator, result: RecordResult, unit_code: str) -> dict[
     return {
         "name": figure.indicator.name(t.language),
         "value": number(t, figure.value),
-        "measure": measure_text(t, figure.indicator),
+        "measure": measure_text(t, figure.indicator, figure.value),
         "unit": unit_code,
         "period": period_text(t, figure.period),
     }
