@@ -14,6 +14,7 @@ from bot.figures.resolve import Exclusion, TreeNode
 from bot.figures.results import Breakdown, FiguresAnswer, Line
 from bot.kernel.i18n import N_, Html, Language, Translator, translator
 from bot.kernel.periods import Period, from_day_key
+from bot.units.names import in_sentence
 
 _BABEL_LOCALES: Final = {"vi": "vi_VN", "en": "en_US"}
 MAX_LISTED_MISSING: Final = 15
@@ -83,11 +84,11 @@ def period_text(t: Translator, period: Period) -> str:
         level = "month"
     else:
         level = "day"
-    return t.label(
-        "figures.period.range",
-        start=_endpoint(t, start, level, first=True),
-        end=_endpoint(t, end, level, first=False),
-    )
+    first, last = _endpoint(t, start, level, first=True), _endpoint(t, end, level, first=False)
+    # 2013–2023 closed up; endpoints of several words are spaced: quý 1/2023 – quý 3/2023.
+    spaced = " " in first or " " in last
+    key = N_("figures.period.range_spaced") if spaced else N_("figures.period.range")
+    return t.label(key, start=first, end=last)
 
 
 def measure_text(t: Translator, indicator: Indicator, count: Number | None = None) -> str:
@@ -102,8 +103,15 @@ def measure_text(t: Translator, indicator: Indicator, count: Number | None = Non
 
 
 def unit_text(t: Translator, node: TreeNode) -> str:
-    """Return a unit's name and code."""
+    """Return a unit's name and code, as a label or a list item: «Tỉnh Kiên Giang (KG)»."""
     return t.label("figures.unit_with_code", name=node.name(t.language), code=node.code)
+
+
+def unit_in_sentence(t: Translator, node: TreeNode) -> str:
+    """Return a unit's name and code inside a sentence: «tỉnh Kiên Giang (KG)»."""
+    return t.label(
+        "figures.unit_with_code", name=in_sentence(node.name(t.language)), code=node.code
+    )
 
 
 def _lowered(text: str) -> str:
@@ -149,7 +157,7 @@ def exclusion_text(
 ) -> str:
     """Return one sentence saying which record was counted and which was not."""
     nodes = answer.tree.nodes
-    unit = unit_text(t, nodes[exclusion.unit_id])
+    unit = unit_in_sentence(t, nodes[exclusion.unit_id])
     values = {
         "indicator": indicator.name(t.language),
         "unit": unit,
@@ -158,7 +166,7 @@ def exclusion_text(
         "period": _span_text(t, exclusion),
     }
     if exclusion.reason == "ancestor" and exclusion.counted_unit_id in nodes:
-        counted = unit_text(t, nodes[exclusion.counted_unit_id])
+        counted = unit_in_sentence(t, nodes[exclusion.counted_unit_id])
         return t("figures.overlap.ancestor", counted=counted, **values)
     if exclusion.reason == "self":
         return t("figures.overlap.self", **values)

@@ -26,6 +26,7 @@ from bot.figures.results import Breakdown, FiguresAnswer, Line
 from bot.figures.xlsx import Sheet, Workbook
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.periods import Period
+from bot.units.names import in_sentence
 
 MAX_CHART_PANELS: Final = 8
 # Past this the raw sheet stops with a note; the CLI exports everything. Each 10,000 rows cost
@@ -71,8 +72,10 @@ def summary_text(t: Translator, answer: FiguresAnswer) -> str:
     lines = main_lines(answer)
     period = _capitalized(period_text(t, answer.period))
     unit = answer.root.name(t.language)
+    # The summary names the unit mid-sentence («…, tại tỉnh Kiên Giang: …»), the title as is.
+    in_text = in_sentence(unit)
     if not lines:
-        return t("figures.report.empty", unit=unit, period=period_text(t, answer.period))
+        return t("figures.report.empty", unit=in_text, period=period_text(t, answer.period))
     clauses: list[str] = []
     keys = {line.indicator.key for line in lines}
     for line in lines:
@@ -86,7 +89,7 @@ def summary_text(t: Translator, answer: FiguresAnswer) -> str:
     parts = [
         t("figures.report.title", unit=unit, period=period_text(t, answer.period)),
         "",
-        t("figures.report.summary", period=period, unit=unit, clauses="; ".join(clauses)),
+        t("figures.report.summary", period=period, unit=in_text, clauses="; ".join(clauses)),
     ]
     overlaps = sum(
         1

@@ -25,6 +25,7 @@ from bot.tips.model import (
 )
 from bot.tips.service import TipTimeline
 from bot.tips.status import OPEN, as_status
+from bot.units.names import in_sentence
 
 
 def day(value: date) -> str:
@@ -229,7 +230,8 @@ def status_timeline(t: Translator, timeline: TipTimeline, zone: ZoneInfo, servic
             t("tips.status.move", day=day(local_date(at, zone)), status=status_label(t, status))
         )
     if timeline.unit_name is not None:
-        lines.append(t("tips.status.unit", unit=timeline.unit_name))
+        # "Đơn vị đang xử lý: tỉnh Kiên Giang": the name runs on in the sentence.
+        lines.append(t("tips.status.unit", unit=in_sentence(timeline.unit_name)))
     known = as_status(tip.status)
     if known is not None and known in OPEN:
         label = Html(deadline_label(t, tip, service_days))

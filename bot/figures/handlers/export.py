@@ -15,6 +15,7 @@ from bot.kernel.i18n import N_
 from bot.kernel.periods import Period, PeriodError, parse_period
 from bot.ptb.messaging import reply_in_chat
 from bot.ptb.refusals import answers_refusals
+from bot.units.names import in_sentence
 
 
 @answers_refusals
@@ -98,7 +99,7 @@ async def _send_export(
                 "figures.export.caption",
                 count,
                 count=t.number(count),
-                unit=tree.root.name(t.language),
+                unit=in_sentence(tree.root.name(t.language)),
                 period=period_text(t, period),
             ),
         )
