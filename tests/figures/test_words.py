@@ -1,4 +1,4 @@
-"""The figures' words: unit names inside sentences, year ranges, and English plurals, both languages."""
+"""The figures' words: unit names in sentences, year ranges, English plurals, both languages."""
 
 from __future__ import annotations
 
