@@ -290,6 +290,13 @@ def breakdown_text(t: Translator, answer: FiguresAnswer, breakdown: Breakdown, *
     return "\n".join(parts)
 
 
+def main_lines(answer: FiguresAnswer) -> list[Line]:
+    """Return the lines the report leads with: the main indicators, else all with data."""
+    with_data = [line for line in answer.lines if line.outcome.has_data]
+    main = [line for line in with_data if line.indicator.main]
+    return main or with_data
+
+
 def html_list(items: list[str]) -> Html:
     """Join already-escaped HTML items into one trusted block."""
     return Html("\n".join(items))

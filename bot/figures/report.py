@@ -8,19 +8,22 @@ chunks (`RecordRows`), so a province's decade of records never sits in memory at
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import math
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Final
 
-from PIL import Image, ImageDraw, ImageFont
-
+from bot.figures.chart import chart_png, is_yearly
 from bot.figures.numbers import Number
-from bot.figures.render import measure_text, number, percent, period_text, unit_text
+from bot.figures.render import (
+    main_lines,
+    measure_text,
+    number,
+    percent,
+    period_text,
+    unit_text,
+)
 from bot.figures.repository import RawRecord
 from bot.figures.results import Breakdown, FiguresAnswer, Line
 from bot.figures.xlsx import Sheet, Workbook
@@ -28,7 +31,6 @@ from bot.kernel.i18n import N_, Translator
 from bot.kernel.periods import Period
 from bot.units.names import in_sentence
 
-MAX_CHART_PANELS: Final = 8
 # Past this the raw sheet stops with a note; the CLI exports everything. Each 10,000 rows cost
 # about 0.45 s of a pack that must arrive within 2 s (BENCHMARKS.md); a province's decade has
 # half a million records, which no sheet would make readable anyway.
@@ -38,19 +40,12 @@ _STATUS_KEYS: Final = {
     True: N_("figures.xlsx.status_current"),
     False: N_("figures.xlsx.status_superseded"),
 }
-_BAR_COLOR: Final = "#1f5fa8"
-_UNSPLIT_COLOR: Final = "#b0b7c3"
+# The chart lives in bot.figures.chart; the pack's pieces are named here for the handlers.
+__all__ = ["chart_png", "is_yearly", "summary_text", "workbook_xlsx"]
 
 
 def _capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def main_lines(answer: FiguresAnswer) -> list[Line]:
-    """Return the lines the report leads with: the main indicators, else all with data."""
-    with_data = [line for line in answer.lines if line.outcome.has_data]
-    main = [line for line in with_data if line.indicator.main]
-    return main or with_data
 
 
 def _clause(t: Translator, line: Line) -> str:
@@ -107,215 +102,6 @@ def summary_text(t: Translator, answer: FiguresAnswer) -> str:
         parts.append("")
         parts.extend(notes)
     return "\n".join(parts)
-
-
-# ---------------------------------------------------------------- chart
-
-
-# The chart is drawn with Pillow, which the bot already carries: matplotlib cost about 30 MB
-# of memory and 0.8 s a chart (1.7 s the first time), most of a report pack's budget.
-_PANEL_WIDTH: Final = 600
-_PANEL_HEIGHT: Final = 320
-_TITLE_HEIGHT: Final = 80
-_BACKGROUND: Final = "white"
-_INK: Final = "#222222"
-_GRID: Final = "#e3e6eb"
-
-
-@lru_cache(maxsize=16)
-def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Return DejaVu Sans (every Vietnamese letter), or Pillow's own font if it is missing."""
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for folder in _font_folders():
-        path = folder / name
-        if path.is_file():
-            return ImageFont.truetype(str(path), size)
-    return ImageFont.load_default(size)
-
-
-def _font_folders() -> list[Path]:
-    """Return where DejaVu Sans may be: matplotlib's data (not imported), then the system's."""
-    folders: list[Path] = []
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is not None and spec.origin is not None:
-        folders.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
-    folders.append(Path("/usr/share/fonts/truetype/dejavu"))
-    return folders
-
-
-def _nice_step(top: float, ticks: int = 4) -> float:
-    """Return a round tick step (1, 2, 2.5 or 5 times a power of ten) covering `top`."""
-    if top <= 0:
-        return 1.0
-    raw = top / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 2.5, 5, 10):
-        if raw <= factor * power:
-            return float(factor * power)
-    return float(10 * power)
-
-
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: float) -> str:
-    """Shorten a text with an ellipsis until it fits in `width` pixels."""
-    if draw.textlength(text, font=font) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-def _panel(
-    image: Image.Image,
-    origin: tuple[int, int],
-    t: Translator,
-    line: Line,
-    by_year: Breakdown,
-) -> None:
-    """Draw one indicator's bars by year into the panel at `origin`."""
-    draw = ImageDraw.Draw(image)
-    left, top = origin
-    key = line.indicator.key
-    labels = [label for label, _answer in by_year.rows]
-    values: list[float] = [float(row.value(key) or 0) for _label, row in by_year.rows]
-    colors = [_BAR_COLOR] * len(values)
-    rest = by_year.unattributed.get(key, 0)
-    if rest > 0:
-        labels.append(t.label("figures.chart.unsplit"))
-        values.append(float(rest))
-        colors.append(_UNSPLIT_COLOR)
-    title = line.indicator.name(t.language)
-    if line.ratio is not None:
-        title += t.label("figures.report.ratio", ratio=percent(t, line.ratio))
-    title_font = _font(13)
-    y = top + 8
-    for title_line in _wrapped(title, 62).splitlines()[:2]:
-        width = draw.textlength(title_line, font=title_font)
-        draw.text((left + (_PANEL_WIDTH - width) / 2, y), title_line, font=title_font, fill=_INK)
-        y += 17
-    # The plot area, with room for the value axis on the left and the years below.
-    plot_left, plot_right = left + 78, left + _PANEL_WIDTH - 18
-    plot_top, plot_bottom = top + 58, top + _PANEL_HEIGHT - 38
-    small = _font(10)
-    step = _nice_step(max(values, default=0))
-    steps = max(1, math.ceil(max(values, default=0) / step))
-    scale = (plot_bottom - plot_top) / (steps * step)
-    for tick in range(steps + 1):
-        tick_y = plot_bottom - tick * step * scale
-        draw.line([(plot_left, tick_y), (plot_right, tick_y)], fill=_GRID)
-        label = number(t, tick * step)
-        draw.text(
-            (plot_left - 6 - draw.textlength(label, font=small), tick_y - 6),
-            label,
-            font=small,
-            fill=_INK,
-        )
-    draw.line([(plot_left, plot_top - 4), (plot_left, plot_bottom)], fill=_INK)
-    draw.line([(plot_left, plot_bottom), (plot_right, plot_bottom)], fill=_INK)
-    # The measure, written up the value axis.
-    measure = measure_text(t, line.indicator)
-    measure_font = _font(11)
-    size = (int(draw.textlength(measure, font=measure_font)) + 4, 16)
-    label_image = Image.new("RGB", size, _BACKGROUND)
-    ImageDraw.Draw(label_image).text((2, 1), measure, font=measure_font, fill=_INK)
-    rotated = label_image.rotate(90, expand=True)
-    image.paste(rotated, (left + 4, int((plot_top + plot_bottom - rotated.height) / 2)))
-    if not values:
-        return
-    _bars(draw, t, (plot_left, plot_right, plot_bottom), scale, labels, values, colors)
-
-
-def _bars(
-    draw: ImageDraw.ImageDraw,
-    t: Translator,
-    plot: tuple[float, float, float],
-    scale: float,
-    labels: list[str],
-    values: list[float],
-    colors: list[str],
-) -> None:
-    """Draw the bars from the axis at `plot` (left, right, bottom), with values and labels."""
-    plot_left, plot_right, plot_bottom = plot
-    small = _font(10)
-    slot = (plot_right - plot_left) / len(values)
-    bar_width = slot * 0.7
-    for index, (label, value, color) in enumerate(zip(labels, values, colors, strict=True)):
-        center = plot_left + slot * (index + 0.5)
-        bar_top = plot_bottom - value * scale
-        if value > 0:
-            draw.rectangle(
-                [(center - bar_width / 2, bar_top), (center + bar_width / 2, plot_bottom - 1)],
-                fill=color,
-            )
-            if len(values) <= 12:
-                text = _fit(draw, number(t, value), small, slot)
-                draw.text(
-                    (center - draw.textlength(text, font=small) / 2, bar_top - 14),
-                    text,
-                    font=small,
-                    fill=_INK,
-                )
-        text = _fit(draw, label, small, slot - 2)
-        draw.text(
-            (center - draw.textlength(text, font=small) / 2, plot_bottom + 6),
-            text,
-            font=small,
-            fill=_INK,
-        )
-
-
-def chart_png(t: Translator, answer: FiguresAnswer, by_year: Breakdown) -> bytes:
-    """Draw the main indicators by year as small multiples and return the PNG bytes."""
-    lines = [line for line in main_lines(answer) if line.indicator.kind in ("flow", "stock")]
-    lines = lines[:MAX_CHART_PANELS]
-    columns = 2 if len(lines) > 1 else 1
-    rows = max(1, math.ceil(len(lines) / columns))
-    image = Image.new(
-        "RGB", (_PANEL_WIDTH * columns, _PANEL_HEIGHT * rows + _TITLE_HEIGHT), _BACKGROUND
-    )
-    draw = ImageDraw.Draw(image)
-    title = t.label(
-        "figures.chart.title",
-        unit=answer.root.name(t.language),
-        period=period_text(t, answer.period),
-    )
-    title_font = _font(18, bold=True)
-    title = _fit(draw, title, title_font, image.width - 20)
-    draw.text(
-        ((image.width - draw.textlength(title, font=title_font)) / 2, 24),
-        title,
-        font=title_font,
-        fill=_INK,
-    )
-    if not lines:
-        empty = t.label("figures.chart.empty")
-        font = _font(14)
-        draw.text(
-            ((image.width - draw.textlength(empty, font=font)) / 2, image.height / 2),
-            empty,
-            font=font,
-            fill=_INK,
-        )
-    for index, line in enumerate(lines):
-        origin = (
-            (index % columns) * _PANEL_WIDTH,
-            _TITLE_HEIGHT + (index // columns) * _PANEL_HEIGHT,
-        )
-        _panel(image, origin, t, line, by_year)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue()
-
-
-def _wrapped(text: str, width: int = 48) -> str:
-    words, lines, current = text.split(), [], ""
-    for word in words:
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    lines.append(current)
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- workbook

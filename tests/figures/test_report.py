@@ -42,6 +42,7 @@ async def test_the_raw_sheet_stops_with_a_note_past_its_cap(
 
 async def test_the_chart_is_a_png_with_a_panel_per_main_indicator(figures: Figures) -> None:
     await figures.put("awards", "KG", "2021", 3)
+    await figures.put("awards", "KG", "2022", 4)
     service = figures.service
     unit, period = await figures.unit_id("KG"), parse_period("2020..2022")
     answer = await service.answer(unit, period)
