@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any, Final
 
 from bot.figures.chart import chart_png, is_yearly
 from bot.figures.numbers import Number
 from bot.figures.render import (
+    day_text,
     main_lines,
     measure_text,
     number,
@@ -26,6 +27,7 @@ from bot.figures.render import (
 )
 from bot.figures.repository import RawRecord
 from bot.figures.results import Breakdown, FiguresAnswer, Line
+from bot.figures.sources import parsed
 from bot.figures.xlsx import Sheet, Workbook
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.periods import Period
@@ -123,21 +125,74 @@ def summary_sheets(
     by_year: Breakdown,
     *,
     generated_at: datetime,
+    zone: tzinfo,
 ) -> Sheet:
-    """Write the totals, by unit and by year sheets; start the raw sheet and return it."""
+    """Write the totals, by unit and by year sheets; start the raw sheet and return it.
+
+    Times are written in `zone` (settings.zone), the officers' own clock, and say so.
+    """
     lines = [line for line in answer.lines if line.outcome.has_data]
 
-    _totals_sheet(book, t, answer, lines, generated_at)
+    _totals_sheet(book, t, answer, lines, local_time(generated_at, zone), str(zone))
     keys = [line.indicator.key for line in lines]
     headers = [line.indicator.name(t.language) for line in lines]
 
     _units_sheet(book, t, answer, by_child, keys, headers)
     _years_sheet(book, t, by_year, keys, headers)
-    return _raw_sheet(book, t)
+    return _raw_sheet(book, t, str(zone))
+
+
+def local_time(instant: datetime | str | None, zone: tzinfo) -> str:
+    """Write a stored instant (UTC, ISO 8601) as the local time of `zone`: 2023-05-29 14:05."""
+    if instant is None or instant == "":
+        return ""
+    if isinstance(instant, str):
+        return _local_stamp(instant, zone)
+    moment = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+@lru_cache(maxsize=4096)
+def _local_stamp(stamp: str, zone: tzinfo) -> str:
+    # An import writes one stamp for all its rows: the raw sheet repeats a few stamps.
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return local_time(moment, zone)
+
+
+def source_text(t: Translator, source: str) -> str:
+    """Return where a record came from, as a reader names it: the document, else the way in."""
+    return _source_text(t, source)
+
+
+@lru_cache(maxsize=1024)
+def _source_text(t: Translator, source: str) -> str:
+    read = parsed(source)
+    document = read.document
+    if document is not None:
+        if document.day is not None:
+            when = day_text(t, document.day)
+            return t.label("figures.xlsx.source_document", title=document.title, date=when)
+        if document.written_date:
+            when = document.written_date
+            return t.label("figures.xlsx.source_document", title=document.title, date=when)
+        return t.label("figures.xlsx.source_document_undated", title=document.title)
+    if read.via == "bot":
+        return t.label("figures.xlsx.source_bot")
+    if read.file is not None:
+        return t.label("figures.xlsx.source_file", file=read.file)
+    return read.via
 
 
 def _totals_sheet(
-    book: Workbook, t: Translator, answer: FiguresAnswer, lines: list[Line], generated_at: datetime
+    book: Workbook,
+    t: Translator,
+    answer: FiguresAnswer,
+    lines: list[Line],
+    generated_at: str,
+    zone: str,
 ) -> None:
     """Write the totals sheet: what was asked, then one row per indicator with data."""
     totals = book.sheet(t.label("figures.xlsx.sheet_totals"))
@@ -145,7 +200,7 @@ def _totals_sheet(
     totals.append([t.label("figures.xlsx.unit"), unit_text(t, answer.root)])
     totals.append([t.label("figures.xlsx.period"), period_text(t, answer.period)])
     totals.append([t.label("figures.xlsx.period_code"), answer.period.label()])
-    totals.append([t.label("figures.xlsx.generated"), generated_at.isoformat(timespec="seconds")])
+    totals.append([t.label("figures.xlsx.generated", zone=zone), generated_at])
     totals.append([])
     totals.append(
         [
@@ -228,7 +283,7 @@ def _years_sheet(
         )
 
 
-def _raw_sheet(book: Workbook, t: Translator) -> Sheet:
+def _raw_sheet(book: Workbook, t: Translator, zone: str) -> Sheet:
     """Start the records sheet with its header row, and return it."""
     raw = book.sheet(t.label("figures.xlsx.sheet_records"))
     raw.append(
@@ -240,11 +295,12 @@ def _raw_sheet(book: Workbook, t: Translator) -> Sheet:
             t.label("figures.xlsx.col_value"),
             t.label("figures.xlsx.col_status"),
             t.label("figures.xlsx.col_recorded_by"),
-            t.label("figures.xlsx.col_recorded_at"),
+            t.label("figures.xlsx.col_recorded_at", zone=zone),
             t.label("figures.xlsx.col_source"),
             t.label("figures.xlsx.col_supersedes"),
             t.label("figures.xlsx.col_reason"),
-            t.label("figures.xlsx.col_superseded_at"),
+            t.label("figures.xlsx.col_superseded_at", zone=zone),
+            t.label("figures.xlsx.col_via"),
         ],
         bold=True,
     )
@@ -254,9 +310,10 @@ def _raw_sheet(book: Workbook, t: Translator) -> Sheet:
 class RecordRows:
     """The raw sheet's rows, added chunk by chunk, stopping with a note at MAX_RAW_ROWS."""
 
-    def __init__(self, t: Translator, sheet: Sheet) -> None:
+    def __init__(self, t: Translator, sheet: Sheet, zone: tzinfo) -> None:
         self.t = t
         self.sheet = sheet
+        self.zone = zone
         self.count = 0
         self.stopped = False
         self._status = {
@@ -279,6 +336,7 @@ class RecordRows:
         """Yield the cells of each record, one row at a time, up to the cap."""
         limit = MAX_RAW_ROWS
         status = self._status
+        t, zone = self.t, self.zone
         for record in records:
             if self.count >= limit:
                 self.stopped = True
@@ -292,11 +350,12 @@ class RecordRows:
                 record.value,
                 status[record.superseded_at is None],
                 record.recorded_by,
-                record.recorded_at,
-                record.source,
+                local_time(record.recorded_at, zone),
+                source_text(t, record.source),
                 record.supersedes_id,
                 record.reason,
-                record.superseded_at,
+                local_time(record.superseded_at, zone),
+                record.source,
             ]
 
 
@@ -314,10 +373,13 @@ def workbook_xlsx(
     records: Iterable[RawRecord],
     *,
     generated_at: datetime,
+    zone: tzinfo,
 ) -> bytes:
     """Build the report workbook: totals, by unit, by year and the raw records."""
     buffer = io.BytesIO()
     with Workbook(buffer) as book:
-        raw = summary_sheets(book, t, answer, by_child, by_year, generated_at=generated_at)
-        RecordRows(t, raw).add(records)
+        raw = summary_sheets(
+            book, t, answer, by_child, by_year, generated_at=generated_at, zone=zone
+        )
+        RecordRows(t, raw, zone).add(records)
     return buffer.getvalue()

@@ -32,7 +32,13 @@ async def test_the_raw_sheet_stops_with_a_note_past_its_cap(
     monkeypatch.setattr(report, "MAX_RAW_ROWS", len(records) - 1)
     t = translator("en")
     book = report.workbook_xlsx(
-        t, answer, by_child, by_year, records, generated_at=datetime(2026, 1, 1, tzinfo=UTC)
+        t,
+        answer,
+        by_child,
+        by_year,
+        records,
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        zone=UTC,
     )
     sheet = load_workbook(io.BytesIO(book))["Records"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))

@@ -100,8 +100,9 @@ async def _send_workbook(context: Context, chat_id: int, figures: ReportFigures)
                 figures.by_child,
                 figures.by_year,
                 generated_at=context.services.clock.now(),
+                zone=context.services.settings.zone,
             )
-            rows = RecordRows(t, raw)
+            rows = RecordRows(t, raw, context.services.settings.zone)
             # The records stream from the cursor into the sheet a chunk at a time: one more
             # than the sheet holds, so it can say it stopped.
             async for chunk in service_of(context).raw_record_chunks(
