@@ -145,6 +145,11 @@ def test_plural_forms_follow_ngettext_in_each_language() -> None:
         "Note: &lt;3&gt; units reported"
     )
     assert {vi.plural_label("figures.measure.people", n) for n in (1, 2, 21)} == {"người"}
+    assert en.plural_label("triage.days.left", 1, days=1) == "1 day left"
+    assert en.plural_label("triage.days.over", 3, days=3) == "3 days overdue"
+    assert vi.plural_label("triage.days.left", 1, days=1) == "còn 1 ngày"
+    assert en.plural("tips.card.evidence", 1, count=1) == "1 file (below)"
+    assert vi.plural("tips.card.evidence", 2, count=2) == "2 tệp (bên dưới)"
     assert plural_rule("en")(1) == 0
     assert plural_rule("en")(2) == 1
     assert plural_rule("vi")(1) == plural_rule("vi")(5) == 0

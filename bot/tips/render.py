@@ -117,7 +117,7 @@ def review_text(
     legal_type = draft.legal_type or (category.default_legal_type if category else "phan_anh")
     source = draft.legal_type_source if draft.legal_type else "category"
     evidence = (
-        t("tips.review.evidence", count=len(draft.evidence))
+        t.plural("tips.review.evidence", len(draft.evidence), count=len(draft.evidence))
         if draft.evidence
         else t("tips.review.evidence_none")
     )
