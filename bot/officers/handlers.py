@@ -61,7 +61,11 @@ from bot.officers.labels import (
     scope_label,
     state_label,
 )
-from bot.officers.menus import publish_all_officer_menus, publish_officer_menu
+from bot.officers.menus import (
+    publish_all_officer_menus,
+    publish_group_menus,
+    publish_officer_menu,
+)
 from bot.officers.model import Role, as_role
 from bot.officers.needs import OfficersNeeds
 from bot.officers.repository import OfficerChange, OfficerRecord
@@ -641,6 +645,7 @@ def handlers() -> list[BaseHandler[Update, Context, object]]:
 
 
 async def on_startup(application: TipsApplication[Any]) -> None:
-    """Check the officers' chats and bring the officers' command menus up to date."""
+    """Check the officers' chats and bring the officers' and their groups' menus up to date."""
     await application.services.officers.check_chats(application.bot)
     await publish_all_officer_menus(application)
+    await publish_group_menus(application, application.services)

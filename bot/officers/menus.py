@@ -5,6 +5,12 @@ private chat gets its own scope listing the resident commands plus the guarded c
 role may use, in Vietnamese and English, and in their chosen language for clients in any other
 language. A digest of what was published is kept, so a restart touches only menus that changed
 and clears the menus of people who are no longer officers.
+
+Each officers' group (OFFICER_CHAT_ID and every unit's own chat) gets a menu of its own, scoped
+to that chat (BotCommandScopeChat): exactly the commands that answer in the group. The chat
+scope, not BotCommandScopeAllGroupChats (that would show officers' commands in every group the
+bot is in, residents' groups too) nor BotCommandScopeChatAdministrators (officers need not be
+the group's administrators). Its members who are not officers see the names, get silence.
 """
 
 from __future__ import annotations
@@ -13,18 +19,21 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.core.help import RESIDENT_EXAMPLES
+from bot.kernel.config import Settings
 from bot.kernel.i18n import LANGUAGES, N_, Language, translator
-from bot.officers.access import GuardedCommand, guarded_commands
+from bot.officers.access import ANSWERED_IN_OFFICERS_CHATS, GuardedCommand, guarded_commands
 from bot.officers.model import Officer
 from bot.officers.needs import OfficersNeeds
+from bot.officers.service import OfficersService
 from bot.ptb.commands import resident_commands
+from bot.units import UnitDirectory
 
 if TYPE_CHECKING:
     from bot.ptb.application import TipsApplication
@@ -87,6 +96,82 @@ def menu_of(
     /help lists exactly this (bot.officers.help), so help and menu cannot drift apart.
     """
     return officer_commands(officer, guarded_commands(application), language)
+
+
+def group_menu(
+    application: Application[Any, Any, Any, Any, Any, Any], language: Language
+) -> list[BotCommand]:
+    """Return the menu of an officers' group in one language: the commands answered there.
+
+    It is what an officer's /help in the group says answers there (bot.officers.help, the
+    officer's menu filtered by ANSWERED_IN_OFFICERS_CHATS), for every role at once: a group is
+    shared by officers of several roles, and each command checks the role of who typed it.
+    """
+    t = translator(language)
+    menu = [c for c in resident_commands(language) if c.command in ANSWERED_IN_OFFICERS_CHATS]
+    listed = {command.command for command in menu}
+    for command in guarded_commands(application):
+        if command.name in ANSWERED_IN_OFFICERS_CHATS and command.name not in listed:
+            menu.append(BotCommand(command.name, t.label(command.description)))
+            listed.add(command.name)
+    return menu
+
+
+class GroupMenuNeeds(Protocol):
+    """What publishing the groups' menus reads: OFFICER_CHAT_ID, the units' chats, the default
+    language (both the registry commands' and the unit commands' services have them)."""
+
+    @property
+    def officers(self) -> OfficersService:
+        """The registry, which knows OFFICER_CHAT_ID."""
+        ...
+
+    @property
+    def units(self) -> UnitDirectory:
+        """The unit tree, which knows the units' own chats."""
+        ...
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration (the default language)."""
+        ...
+
+
+async def officers_chats(services: GroupMenuNeeds) -> list[int]:
+    """Return every officers' chat: OFFICER_CHAT_ID and each unit's own, without repeats."""
+    chats = [services.officers.officer_chat_id]
+    chats += [unit.chat_id for unit in await services.units.with_chats()]
+    return sorted({chat for chat in chats if chat is not None})
+
+
+async def publish_group_menus(
+    application: Application[Any, Any, Any, Any, Any, Any], services: GroupMenuNeeds
+) -> int:
+    """Publish the group menu in every officers' chat; return in how many it now stands.
+
+    A chat Telegram refuses (the bot is not in it) is logged and skipped; a network failure
+    stops the round (the next start or chat change publishes again).
+    """
+    menus = {language: group_menu(application, language) for language in LANGUAGES}
+    # Clients in any other language get the default language's menu.
+    default = menus[services.settings.default_language]
+    published = 0
+    chats = await officers_chats(services)
+    for chat_id in chats:
+        scope = BotCommandScopeChat(chat_id)
+        try:
+            for language, menu in menus.items():
+                await application.bot.set_my_commands(menu, scope=scope, language_code=language)
+            await application.bot.set_my_commands(default, scope=scope)
+        except (BadRequest, Forbidden) as error:
+            log.warning("could not publish the menu of officers' chat %s: %s", chat_id, error)
+            continue
+        except TelegramError as error:
+            log.warning("group menus: stopped after a network failure: %s", error)
+            break
+        published += 1
+    log.info("group menus: %d of %d officers' chats up to date", published, len(chats))
+    return published
 
 
 def _digest(menus: dict[str, list[BotCommand]] | None) -> str | None:

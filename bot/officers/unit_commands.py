@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, filte
 
 from bot.kernel.i18n import N_, Translator
 from bot.officers.access import ADMIN_ONLY, STAFF, Officer, officer_command, officer_message
+from bot.officers.menus import publish_group_menus
 from bot.officers.needs import UnitCommandsNeeds
 from bot.ptb.context import BotContext
 from bot.ptb.messaging import reply_in_chat
@@ -167,6 +168,8 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
     await reply_in_chat(
         update, context, t("units.import.done", created=plan.created, updated=plan.updated)
     )
+    # The file may have given a unit its own officers' chat: that chat gets the group menu.
+    await publish_group_menus(context.application, services)
     return ConversationHandler.END
 
 

@@ -24,7 +24,7 @@ from bot.units import UnitDirectory
 UNITS_CSV: Final = "kien_giang_units.csv"
 FIGURES_CSV: Final = "kien_giang_figures_2013_2023.csv"
 # The demo officer and analyst act for the whole province, so every sample tip reaches them.
-DEMO_UNIT_CODE: Final = "KG"
+DEMO_UNIT_CODE: Final = "AG"
 _SHOWN_PROBLEMS: Final = 3
 
 

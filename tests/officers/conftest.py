@@ -41,14 +41,35 @@ STAFF: dict[str, tuple[Person, Role, str | None]] = {
 
 
 def sample_csv() -> bytes:
-    """Return the shipped Kiên Giang sample file."""
+    """Return the shipped sample file: An Giang today, the old Kiên Giang tree retired."""
     return (resources.files("bot") / "data" / "kien_giang_units.csv").read_bytes()
 
 
+def pre_reform_csv() -> bytes:
+    """Return the sample as the tree stood before 1 July 2025: Kiên Giang alone, all active."""
+    lines = sample_csv().decode("utf-8").splitlines()
+    header = lines[0].split(",")
+    parent, active = header.index("parent_code"), header.index("active")
+    rows = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        if not cells[0].startswith("KG"):
+            continue  # An Giang's units of today did not exist yet
+        cells[active] = "1"
+        if cells[0] == "KG":
+            cells[parent] = ""
+        rows.append(",".join(cells))
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
 async def add_staff(harness: BotHarness) -> None:
-    """Import the sample units and register the staff (as the command line would)."""
+    """Import the units as they stood before 1 July 2025 and register the staff there.
+
+    The officer mechanics tested with this do not depend on the reform; `reform` then applies
+    the shipped file (Kiên Giang retired under An Giang), as a deployment's upgrade would.
+    """
     services = harness.app.services
-    plan = await services.units.import_csv(sample_csv(), NOW)
+    plan = await services.units.import_csv(pre_reform_csv(), NOW)
     assert plan.ok, plan.errors
     for person, role, code in STAFF.values():
         unit = None if code is None else await services.units.by_code(code)
@@ -60,6 +81,12 @@ async def add_staff(harness: BotHarness) -> None:
             display_name=f"{person.last_name} {person.first_name}",  # family name first
         )
     await services.officers.remove(Actor.cli(), REVOKED.id)
+
+
+async def reform(harness: BotHarness) -> None:
+    """Import the shipped file: An Giang active, the old Kiên Giang tree retired below it."""
+    plan = await harness.app.services.units.import_csv(sample_csv(), NOW)
+    assert plan.ok, plan.errors
 
 
 async def deepen(harness: BotHarness) -> None:

@@ -26,17 +26,19 @@ def count_units(cwd: Path) -> int:
 
 def test_import_of_a_file_with_a_bad_row_lists_it_and_writes_nothing(tmp_path: Path) -> None:
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
-    lines[5] = lines[5].replace(",district,", ",District Level,")
-    lines.append("KG-RG,KG,district,Thành phố Rạch Giá bis,,1,")
+    district = next(index for index, line in enumerate(lines) if line.startswith("KG-HT,"))
+    lines[district] = lines[district].replace(",district,", ",District Level,")
+    rach_gia = next(index for index, line in enumerate(lines) if line.startswith("KG-RG,"))
+    lines.append("KG-RG,KG,district,Thành phố Rạch Giá bis,,0,")
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_bot_cli("units", "import", str(bad), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout == ""
     assert problems(result.stderr) == [
-        f"{bad}:6: level “district level” is not a label such as province, district or commune "
-        "(lower-case letters, digits, “_” or “-”)",
-        f"{bad}:30: code “KG-RG” is already used on line 3",
+        f"{bad}:{district + 1}: level “district level” is not a label such as province, "
+        "district or commune (lower-case letters, digits, “_” or “-”)",
+        f"{bad}:{len(lines)}: code “KG-RG” is already used on line {rach_gia + 1}",
         f"Error: 2 problem(s) in {bad}; nothing was imported",
     ]
     assert count_units(tmp_path) == 0
@@ -53,26 +55,27 @@ def test_import_checks_then_writes_and_export_reads_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    rows = len(SAMPLE.read_text(encoding="utf-8").splitlines()) - 1
     code, out, err = run_here(capsys, "units", "import", "--check", str(SAMPLE))
     assert code == 0, err
-    assert out == f"would import 28 units from {SAMPLE}: 28 new, 0 updated\n"
+    assert out == f"would import {rows} units from {SAMPLE}: {rows} new, 0 updated\n"
     assert count_units(tmp_path) == 0
     code, out, err = run_here(capsys, "units", "import", str(SAMPLE))
     assert code == 0, err
-    assert out == f"imported 28 units from {SAMPLE}: 28 new, 0 updated\n"
-    assert count_units(tmp_path) == 28
+    assert out == f"imported {rows} units from {SAMPLE}: {rows} new, 0 updated\n"
+    assert count_units(tmp_path) == rows
     code, out, _ = run_here(capsys, "units", "import", str(SAMPLE))
-    assert out == f"imported 28 units from {SAMPLE}: 0 new, 28 updated\n"
+    assert out == f"imported {rows} units from {SAMPLE}: 0 new, {rows} updated\n"
 
     code, exported, err = run_here(capsys, "units", "export")
     assert code == 0, err
     assert exported.splitlines()[1] == (
-        "KG,,province,Tỉnh Kiên Giang,Kien Giang Province,1,,10.0125,105.0809"
+        "AG,,province,Tỉnh An Giang,An Giang Province,1,,10.0125,105.0809"
     )
     target = tmp_path / "out" / "units.csv"
     code, out, err = run_here(capsys, "units", "export", str(target))
     assert code == 0, err
-    assert out == f"exported 28 units to {target}\n"
+    assert out == f"exported {rows} units to {target}\n"
     assert target.read_text(encoding="utf-8-sig") == exported
     code, _, err = run_here(capsys, "units", "export", str(target))
     assert code == 1

@@ -14,6 +14,7 @@ from bot.db import Database, migrate
 from bot.kernel.i18n import translator
 from bot.units.csvio import BOM, check_units_csv, export_units_csv, import_units_csv
 from bot.units.repository import UnitsRepository
+from tests.officers.conftest import pre_reform_csv
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 HEADER = "code,parent_code,level,name_vi,name_en,active\n"
@@ -22,6 +23,11 @@ EN = translator("en")
 
 def sample() -> bytes:
     return (resources.files("bot") / "data" / "kien_giang_units.csv").read_bytes()
+
+
+def pre_reform() -> bytes:
+    """The shipped file with Kiên Giang's tree active, as it stood before 1 July 2025."""
+    return pre_reform_csv()
 
 
 @pytest.fixture
@@ -33,18 +39,41 @@ async def units(database_path: Path) -> AsyncIterator[UnitsRepository]:
     await db.close()
 
 
-async def test_the_sample_builds_the_kien_giang_tree(units: UnitsRepository) -> None:
+async def test_the_sample_holds_an_giang_today_and_kien_giang_retired_below_it(
+    units: UnitsRepository,
+) -> None:
     plan = await import_units_csv(units, sample(), NOW)
     assert plan.ok
-    assert (plan.created, plan.updated) == (28, 0)
-    province = await units.by_code("KG")
-    assert province is not None
-    assert (province.name_vi, province.name_en, province.level) == (
-        "Tỉnh Kiên Giang",
-        "Kien Giang Province",
-        "province",
+    rows = sample().decode("utf-8").splitlines()[1:]
+    assert (plan.created, plan.updated) == (len(rows), 0)
+    an_giang = await units.by_code("AG")
+    assert an_giang is not None
+    assert (an_giang.name_vi, an_giang.name_en, an_giang.active, an_giang.parent_id) == (
+        "Tỉnh An Giang",
+        "An Giang Province",
+        True,
+        None,
     )
-    districts = await units.children(province.id)
+    below = {unit.code: unit for unit in await units.children(an_giang.id)}
+    today = {code: unit for code, unit in below.items() if unit.active}
+    assert {unit.name_vi for unit in today.values()} == {
+        "Phường Rạch Giá",
+        "Phường Vĩnh Thông",
+        "Phường Hà Tiên",
+        "Phường Tô Châu",
+        "Đặc khu Phú Quốc",
+        "Đặc khu Kiên Hải",
+        "Đặc khu Thổ Châu",
+    }
+    # Two levels today: the communes have nothing below them, and each has a centroid.
+    for unit in today.values():
+        assert await units.children(unit.id) == []
+        assert unit.latitude is not None
+        assert unit.longitude is not None
+    # The old tree is kept for history, retired as a whole, below An Giang (so its figures roll up).
+    kien_giang = below["KG"]
+    assert (kien_giang.name_vi, kien_giang.active) == ("Tỉnh Kiên Giang", False)
+    districts = await units.children(kien_giang.id)
     assert len(districts) == 15
     assert {unit.level for unit in districts} == {"district"}
     assert {unit.name_vi for unit in districts} >= {
@@ -56,10 +85,24 @@ async def test_the_sample_builds_the_kien_giang_tree(units: UnitsRepository) -> 
         "Huyện Vĩnh Thuận",
         "Huyện Hòn Đất",
     }
+    old = [unit for unit in await units.all() if unit.code.startswith("KG")]
+    assert len(old) == 28
+    assert not any(unit.active for unit in old)
+    assert set(await units.subtree_ids(an_giang.id)) >= {unit.id for unit in old}
     rach_gia = await units.by_code("KG-RG")
     assert rach_gia is not None
     assert len(await units.children(rach_gia.id)) == 12
     assert all(unicodedata.is_normalized("NFC", unit.name_vi) for unit in await units.all())
+
+
+async def test_todays_search_offers_the_new_units_and_never_the_retired(
+    units: UnitsRepository,
+) -> None:
+    assert (await import_units_csv(units, sample(), NOW)).ok
+    assert [unit.code for unit in await units.search("rach gia")] == ["AG-RG"]
+    assert await units.search("chau thanh") == []
+    everything = await units.search("rach gia", active_only=False)
+    assert {unit.code for unit in everything} >= {"AG-RG", "KG-RG"}
 
 
 @pytest.mark.parametrize(
@@ -82,7 +125,7 @@ async def test_the_sample_builds_the_kien_giang_tree(units: UnitsRepository) -> 
 async def test_real_vietnamese_names_are_found_whatever_the_accents(
     units: UnitsRepository, query: str, code: str
 ) -> None:
-    await import_units_csv(units, sample(), NOW)
+    await import_units_csv(units, pre_reform(), NOW)
     found = await units.search(query)
     assert found
     assert found[0].code == code
@@ -105,7 +148,7 @@ async def test_names_in_nfd_are_stored_in_nfc(units: UnitsRepository) -> None:
 async def test_one_bad_row_writes_nothing_and_is_listed_with_its_line(
     units: UnitsRepository,
 ) -> None:
-    lines = sample().decode("utf-8").splitlines()
+    lines = pre_reform().decode("utf-8").splitlines()
     lines.insert(10, "KG-XX,KG-NOWHERE,district,Huyện Không Có,,1")
     plan = await import_units_csv(units, "\n".join(lines).encode(), NOW)
     assert not plan.ok
@@ -204,7 +247,7 @@ async def test_every_problem_of_a_file_is_listed_at_once(units: UnitsRepository)
 
 
 async def test_a_cycle_through_existing_units_is_refused(units: UnitsRepository) -> None:
-    assert (await import_units_csv(units, sample(), NOW)).ok
+    assert (await import_units_csv(units, pre_reform(), NOW)).ok
     # Moving the province under one of its own wards would close a circle.
     plan = await import_units_csv(units, _rows("KG,KG-RG-VT,province,Tỉnh Kiên Giang,,1"), NOW)
     assert [error.plain(EN) for error in plan.errors] == [
@@ -218,7 +261,7 @@ async def test_a_cycle_through_existing_units_is_refused(units: UnitsRepository)
 async def test_retiring_a_unit_needs_its_active_units_below_retired_too(
     units: UnitsRepository,
 ) -> None:
-    assert (await import_units_csv(units, sample(), NOW)).ok
+    assert (await import_units_csv(units, pre_reform(), NOW)).ok
     plan = await import_units_csv(units, _rows("KG-RG,KG,district,Thành phố Rạch Giá,,0"), NOW)
     assert len(plan.errors) == 1
     assert (
@@ -232,7 +275,7 @@ async def test_retiring_a_unit_needs_its_active_units_below_retired_too(
     # Retiring the whole branch in one file is fine (2025: districts were abolished).
     rach_gia = [
         line.rsplit(",", 4)[0] + ",0,"
-        for line in sample().decode().splitlines()
+        for line in pre_reform().decode().splitlines()
         if line.startswith("KG-RG")
     ]
     plan = await import_units_csv(
@@ -245,7 +288,7 @@ async def test_retiring_a_unit_needs_its_active_units_below_retired_too(
 
 
 async def test_reimport_updates_in_place_and_moves_units(units: UnitsRepository) -> None:
-    assert (await import_units_csv(units, sample(), NOW)).ok
+    assert (await import_units_csv(units, pre_reform(), NOW)).ok
     rach_gia = await units.by_code("KG-RG")
     plan = await import_units_csv(
         units,
@@ -290,7 +333,7 @@ async def test_chat_ids_are_kept_unless_the_file_has_the_column(units: UnitsRepo
 async def test_export_then_import_gives_the_same_tree(
     units: UnitsRepository, tmp_path: Path
 ) -> None:
-    assert (await import_units_csv(units, sample(), NOW)).ok
+    assert (await import_units_csv(units, pre_reform(), NOW)).ok
     exported = await export_units_csv(units)
     assert exported.splitlines()[0] == (
         "code,parent_code,level,name_vi,name_en,active,chat_id,lat,lon"

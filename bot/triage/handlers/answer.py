@@ -128,9 +128,9 @@ async def answer_cancel(update: Update, context: Context) -> object:
     services = context.services
     await services.triage.stop_answering(user.id)
     t = context.t
-    await send_text(
-        context.bot, chat.id, t("triage.reply.cancelled"), reply_markup=services.menu.keyboard(t)
-    )
+    # An officer who is also a tipster gets their own menu back, not the residents' one.
+    keyboard = services.menu.keyboard(t, await services.audience_of(user.id))
+    await send_text(context.bot, chat.id, t("triage.reply.cancelled"), reply_markup=keyboard)
     return ConversationHandler.END
 
 
