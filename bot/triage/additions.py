@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
+import aiosqlite
+
 from bot.db import Database
 from bot.kernel.clock import Clock
 from bot.kernel.i18n import N_
@@ -83,34 +85,46 @@ class Additions:
         async with self.db.transaction() as conn:
             tip_id = await self.waits.tip_in(conn, pseudonym, self._since())
             tip = None if tip_id is None else await self.states.tip_in(conn, tip_id)
-            if tip is None or not self.tips.is_reporter_here(tip, user_id, chat_id):
-                await self.waits.delete_in(conn, pseudonym)
-                return None
-            if not is_open(tip):
-                await self.waits.delete_in(conn, pseudonym)
-                raise TriageError(N_("tips.addition.closed"), code=tip.code)
-            evidence_id = None
-            if attachment is not None:
-                evidence_id = await self.tips.tips.add_attachment_in(conn, tip.id, attachment)
-            message_id = await self.messages.add_message_in(
-                conn,
-                tip_id=tip.id,
-                direction="from_tipster",
-                officer_id=None,
-                reply_to=None,
-                body=body,
-                now=now,
-                evidence_id=evidence_id,
-            )
-            await self.tips.outbox.enqueue_in(
-                conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now
-            )
-            # The tipster is never named in the history: no actor reference.
-            await self.tips.tips.add_event_in(
-                conn, tip.id, at=now, actor_kind="resident", event=EVENT_ADDED
-            )
+            # The wait goes in every case: after this message nothing more is awaited.
             await self.waits.delete_in(conn, pseudonym)
-        return tip
+            mine = tip is not None and self.tips.is_reporter_here(tip, user_id, chat_id)
+            if tip is not None and mine and is_open(tip):
+                await self._store_in(conn, tip, body, attachment, now)
+                return tip
+        if tip is not None and mine:
+            # Raised after the commit, so the wait is gone: closed meanwhile.
+            raise TriageError(N_("tips.addition.closed"), code=tip.code)
+        return None
+
+    async def _store_in(
+        self,
+        conn: aiosqlite.Connection,
+        tip: Tip,
+        body: str,
+        attachment: Attachment | None,
+        now: datetime,
+    ) -> None:
+        """Write the addition, its outbox row and its history event in the caller's transaction."""
+        evidence_id = None
+        if attachment is not None:
+            evidence_id = await self.tips.tips.add_attachment_in(conn, tip.id, attachment)
+        message_id = await self.messages.add_message_in(
+            conn,
+            tip_id=tip.id,
+            direction="from_tipster",
+            officer_id=None,
+            reply_to=None,
+            body=body,
+            now=now,
+            evidence_id=evidence_id,
+        )
+        await self.tips.outbox.enqueue_in(
+            conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now
+        )
+        # The tipster is never named in the history: no actor reference.
+        await self.tips.tips.add_event_in(
+            conn, tip.id, at=now, actor_kind="resident", event=EVENT_ADDED
+        )
 
     async def stop(self, user_id: int) -> bool:
         """Forget that a tipster is adding information; say whether they were."""
