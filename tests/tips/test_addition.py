@@ -243,3 +243,39 @@ async def test_the_addition_flow_in_english(desk: BotHarness) -> None:
     desk.clock.advance(timedelta(minutes=31))
     await desk.say(ENGLISH_TIPSTER, "/status")
     assert "/status" in last_shown(desk, ENGLISH_TIPSTER.id)
+
+
+async def test_a_pending_addition_survives_a_restart(database_path: Path) -> None:
+    desk = await open_desk(database_path)
+    try:
+        tip = await plant(desk)
+        await card(desk, tip)
+        await status_of(desk, TIPSTER, tip)
+        await desk.press(TIPSTER, ADD_VI)
+    finally:
+        await desk.stop()
+    again = BotHarness(desk.settings, api=desk.api)
+    await again.start()
+    try:
+        await again.say(TIPSTER, ADDITION)
+        assert "Đã chuyển thông tin bổ sung" in last_shown(again, TIPSTER.id)
+        await deliver(again)
+        assert ADDITION in again.api.last_message(OFFICERS).plain_text
+    finally:
+        await again.stop()
+
+
+async def test_pressing_reply_to_a_question_ends_a_pending_addition(desk: BotHarness) -> None:
+    tip = await plant(desk)
+    await card(desk, tip)
+    await status_of(desk, TIPSTER, tip)
+    await desk.press(TIPSTER, ADD_VI)
+    await desk.say(OFFICER_RG, f"/ask {tip.code} Người bán đi xe gì?")
+    await deliver(desk)
+    await desk.press(TIPSTER, "✍️ Trả lời")
+    await desk.say(TIPSTER, "Xe Wave đỏ")
+    assert "Đã chuyển câu trả lời" in last_shown(desk, TIPSTER.id)
+    assert await desk.app.services.db.fetch_value("SELECT count(*) FROM tip_addition_waits") == 0
+    rows = await additions(desk)
+    assert len(rows) == 1
+    assert rows[0][0] is not None

@@ -228,3 +228,20 @@ async def test_several_open_questions_ask_for_a_reply_in_english(database_path: 
         assert last_shown(desk, ENGLISH_TIPSTER.id).startswith("I cannot handle this kind")
     finally:
         await desk.stop()
+
+
+async def test_a_held_item_survives_a_restart(database_path: Path, resident: Person) -> None:
+    settings = tips_settings(database_path)
+    first = BotHarness(settings)
+    await first.start()
+    try:
+        await first.send(first.updates.photo(resident))
+    finally:
+        await first.stop()
+    async with BotHarness(settings, api=first.api) as second:
+        await second.press(resident, "✅ Có, gửi tin báo")
+        record = await second.app.services.tips.load_draft(resident.id)
+        assert record is not None
+        assert [item.kind for item in record.draft.evidence] == ["photo"]
+        await second.press(resident, CATEGORY_LABELS["vi"]["drugs"])
+        assert "Bước 2/6" in last_shown(second, resident.id)

@@ -49,6 +49,8 @@ async def answer_pressed(update: Update, context: Context) -> object:
     if started is None:
         await core.stale_button(update, context)
         return None
+    # The answer takes the messages now: an addition pressed before waits no more.
+    await services.triage.additions.stop(user.id)
     tip, _question = started
     await query.answer()
     await send_text(
