@@ -106,7 +106,9 @@ async def start_with_item(update: Update, context: Context) -> object:
         return END
     token = token_in(turn.data, CB_OFFER_YES)
     if token is None:
-        await turn.answer(turn.t.label("tips.offer.gone"), alert=True)
+        # Not an offer's data (python-telegram-bot hands a press without data to the first
+        # button handler): the answer every unknown button gets.
+        await turn.answer(turn.t.label("callback.stale"), alert=True)
         return END
     limit = await turn.tips.limit_reached(turn.user_id)
     if limit is not None:
@@ -160,8 +162,9 @@ async def offer_answered(update: Update, context: Context) -> None:
             context.bot, chat.id, t("tips.offer.declined"), reply_markup=services.menu.keyboard(t)
         )
         return
-    # "Yes" reaches here only while a tip is being written (the conversation keeps its steps).
-    if token_in(data, CB_OFFER_YES) is not None and await services.tips.has_draft(user.id):
-        await query.answer(t.label("tips.offer.busy"), show_alert=True)
+    if token_in(data, CB_OFFER_YES) is None:
+        await query.answer(t.label("callback.stale"), show_alert=True)
         return
-    await query.answer(t.label("tips.offer.gone"), show_alert=True)
+    # "Yes" reaches here only while a tip is being written, or after its item went.
+    key = "tips.offer.busy" if await services.tips.has_draft(user.id) else "tips.offer.gone"
+    await query.answer(t.label(key), show_alert=True)
