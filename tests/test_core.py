@@ -88,7 +88,8 @@ async def test_name_with_html_is_escaped(harness: BotHarness) -> None:
         ("long_text", "Tôi chưa hiểu tin nhắn này"),
         ("sticker", "Tôi chưa xử lý được loại nội dung này"),
         ("poll", "Tôi chưa xử lý được loại nội dung này"),
-        ("location", "Tôi chưa xử lý được loại nội dung này"),
+        # A location (or a photo) offers to start a tip instead: tests/tips/test_offer.py.
+        ("contact", "Tôi chưa xử lý được loại nội dung này"),
         ("unknown_command", "Lệnh này không có"),
         ("cancel", "Không có thao tác nào đang thực hiện"),
     ],
@@ -102,7 +103,7 @@ async def test_unexpected_input_gets_a_hint_and_the_menu(
         "long_text": lambda: build.text(resident, "x" * 10_000),
         "sticker": lambda: build.sticker(resident),
         "poll": lambda: build.poll(resident),
-        "location": lambda: build.location(resident, 10.01, 105.08),
+        "contact": lambda: build.contact(resident, "+84900000000"),
         "unknown_command": lambda: build.command(resident, "/doesnotexist"),
         "cancel": lambda: build.command(resident, "/cancel"),
     }[kind]()

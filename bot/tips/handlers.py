@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, TypeAlias
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
@@ -24,10 +24,14 @@ from bot.ptb.messaging import send_text
 from bot.ptb.persistence import ConversationStore, SqlitePersistence
 from bot.tips.codes import normalize_code
 from bot.tips.conversation import CB_SEND, TipConversation, build_conversation, send_again
+from bot.tips.conversation.offer import CB_OFFER, offer_answered
+from bot.tips.conversation.offer import offer_tip as offer_tip
 from bot.tips.flood import flood_guard
+from bot.tips.model import Tip
 from bot.tips.needs import TipsNeeds
-from bot.tips.render import my_tips_text, status_timeline
+from bot.tips.render import addition_keyboard, my_tips_text, status_timeline
 from bot.tips.service import CONVERSATION
+from bot.tips.status import OPEN, as_status
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ __all__ = [
     "flood_guard",
     "handlers",
     "my_tips",
+    "offer_tip",
     "persistence",
     "schedule_jobs",
     "send_from_menu",
@@ -89,7 +94,22 @@ async def status(update: Update, context: Context) -> None:
         context.bot,
         chat.id,
         status_timeline(t, found, services.settings.zone, services.settings.service_target_days),
+        reply_markup=_addition_button(update, context, found.tip),
     )
+
+
+def _addition_button(update: Update, context: Context, tip: Tip) -> InlineKeyboardMarkup | None:
+    """Offer «Bổ sung thông tin» to the tip's own tipster, in its chat, while it is open;
+    anyone else with the code gets the timeline alone."""
+    user = update.effective_user
+    chat = update.effective_chat
+    tips = context.services.tips
+    known = as_status(tip.status)
+    if user is None or chat is None or known is None or known not in OPEN:
+        return None
+    if not tips.is_reporter_here(tip, user.id, chat.id):
+        return None
+    return addition_keyboard(context.t, tips.keyring, tip.id)
 
 
 async def send_from_menu(update: Update, context: Context) -> None:
@@ -114,6 +134,8 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
         build_conversation(),
         # "Send" pressed again after the conversation ended: the same receipt, nothing new.
         CallbackQueryHandler(send_again, pattern=f"^{CB_SEND}"),
+        # "No" to "start a tip with this?", and a "Yes" while another tip is being written.
+        CallbackQueryHandler(offer_answered, pattern=f"^{CB_OFFER}"),
         CommandHandler("mytips", my_tips, filters=private),
         CommandHandler("status", status, filters=private),
     ]

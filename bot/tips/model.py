@@ -116,6 +116,8 @@ class Draft:
     reviewed: bool = False
     # Set when "Edit" is pressed on the story: the next text replaces the story, not extends it.
     story_replacing: bool = False
+    # The place came with the tip's start (a location sent at the main menu): not asked again.
+    place_given: bool = False
 
     @property
     def story(self) -> str:
@@ -134,6 +136,32 @@ class Draft:
         known["story_voice"] = Attachment.from_json(voice) if isinstance(voice, dict) else None
         known["evidence"] = [Attachment.from_json(item) for item in known.get("evidence", [])]
         return cls(**known)
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """What a resident sent at the main menu, held until they say whether it starts a tip:
+    a file (Telegram's ids only) or a location (and a venue's name, when it was one)."""
+
+    attachment: Attachment | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    venue: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the item as JSON-ready data."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HeldItem:
+        """Rebuild an item from its JSON form."""
+        attachment = data.get("attachment")
+        return cls(
+            attachment=Attachment.from_json(attachment) if isinstance(attachment, dict) else None,
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            venue=data.get("venue"),
+        )
 
 
 @dataclass(frozen=True)

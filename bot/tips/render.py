@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.kernel.crypto import Keyring
 from bot.kernel.i18n import Html, Translator
 from bot.tips.deadlines import DEADLINE_KEYS, Extension, as_extension, follows_art_147, local_date
 from bot.tips.model import (
@@ -237,3 +241,30 @@ def status_timeline(t: Translator, timeline: TipTimeline, zone: ZoneInfo, servic
         label = Html(deadline_label(t, tip, service_days))
         lines.append(t("tips.status.deadline", label=label, day=day(tip.decision_deadline)))
     return "\n".join(lines)
+
+
+# «➕ Bổ sung thông tin» under /status, for the tip's own tipster in the chat it came from:
+# `tb:<tip id>:<signature>`. The press is checked again (the tipster, the chat, the tip open)
+# by bot.triage.handlers.addition, which takes the addition.
+CB_ADD: Final = "tb:"
+
+
+def _add_signed(tip_id: int) -> str:
+    return f"add:{tip_id}"
+
+
+def addition_keyboard(t: Translator, keyring: Keyring, tip_id: int) -> InlineKeyboardMarkup:
+    """Return the button that adds information to one's own open tip."""
+    data = f"{CB_ADD}{tip_id}:{keyring.sign(_add_signed(tip_id))}"
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.label("tips.addition.button"), callback_data=data)]]
+    )
+
+
+def parse_addition(keyring: Keyring, data: str) -> int | None:
+    """Return the tip id of genuine "add information" data, or None."""
+    parts = data.removeprefix(CB_ADD).split(":")
+    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 12:
+        return None
+    tip_id = int(parts[0])
+    return tip_id if keyring.verify(_add_signed(tip_id), parts[1]) else None

@@ -26,6 +26,7 @@ from bot.outbox.repository import OutboxRepository
 from bot.ptb.persistence import ConversationKey, ConversationStore
 from bot.tips import deadlines, steps
 from bot.tips.codes import new_code
+from bot.tips.held_repository import HeldItemsRepository
 from bot.tips.model import (
     STATUS_RECEIVED,
     Attachment,
@@ -33,6 +34,7 @@ from bot.tips.model import (
     Draft,
     DraftRecord,
     Evidence,
+    HeldItem,
     Tip,
     TipCard,
     TipSummary,
@@ -115,6 +117,7 @@ class TipService:
         self.units = units
         self.tips = TipsRepository(db)
         self.drafts = DraftsRepository(db)
+        self.held = HeldItemsRepository(db)
         self.history = TipStatusRepository(db)
         self.outbox = OutboxRepository(db)
         self.categories_repo = CategoriesRepository(db)
@@ -144,6 +147,12 @@ class TipService:
             )
         except (SealError, ValueError):
             return None
+
+    def is_reporter_here(self, tip: Tip, user_id: int, chat_id: int) -> bool:
+        """Say whether this person is the tip's tipster, writing from the chat it came from."""
+        return (
+            tip.reporter_pseudonym == self.pseudonym(user_id) and self.reporter_chat(tip) == chat_id
+        )
 
     def contact_of(self, tip: Tip) -> str | None:
         """Return the contact a non-anonymous reporter left, or None."""
@@ -220,21 +229,82 @@ class TipService:
         pseudonym = self.pseudonym(user_id)
         draft = Draft(submission_key=secrets.token_urlsafe(12))
         async with self.db.transaction() as conn:
-            await self.drafts.replace_in(
-                conn,
-                pseudonym=pseudonym,
-                step=step,
-                data_sealed=self._seal_draft(draft, pseudonym),
-                chat_sealed=self.seal_chat(chat_id, pseudonym),
-                language=language,
-                now=self.now(),
-            )
-            await self.conversations.put_in(
-                conn, CONVERSATION, conversation_key(chat_id, user_id), step
-            )
+            await self._start_draft_in(conn, draft, user_id, chat_id, language, step)
         stored = await self.drafts.get(pseudonym)
         version = stored.version if stored is not None else 1
         return DraftRecord(draft=draft, step=step, version=version, language=language)
+
+    async def _start_draft_in(
+        self,
+        conn: aiosqlite.Connection,
+        draft: Draft,
+        user_id: int,
+        chat_id: int,
+        language: Language,
+        step: str,
+    ) -> None:
+        pseudonym = self.pseudonym(user_id)
+        await self.drafts.replace_in(
+            conn,
+            pseudonym=pseudonym,
+            step=step,
+            data_sealed=self._seal_draft(draft, pseudonym),
+            chat_sealed=self.seal_chat(chat_id, pseudonym),
+            language=language,
+            now=self.now(),
+        )
+        await self.conversations.put_in(
+            conn, CONVERSATION, conversation_key(chat_id, user_id), step
+        )
+
+    # ------------------------------------------------------------ an item held at the menu
+
+    def _held_context(self, pseudonym: str) -> str:
+        return f"held-item:{pseudonym}"
+
+    def _held_cutoff(self) -> datetime:
+        # A held item lives as long as an idle draft would: the same expiry removes both.
+        return self.now() - timedelta(minutes=self.settings.tip_draft_idle_minutes)
+
+    async def hold_item(self, user_id: int, item: HeldItem) -> str:
+        """Hold, sealed, what a resident sent at the main menu; return the offer's token."""
+        pseudonym = self.pseudonym(user_id)
+        token = secrets.token_urlsafe(9)
+        sealed = self.keyring.seal(
+            json.dumps(item.to_json()), context=self._held_context(pseudonym)
+        )
+        async with self.db.transaction() as conn:
+            await self.held.put_in(conn, pseudonym, sealed, token, self.now())
+        return token
+
+    async def start_draft_with_held(
+        self, user_id: int, chat_id: int, language: Language, token: str
+    ) -> tuple[DraftRecord, HeldItem] | None:
+        """Start a draft holding the item offered under `token` (as evidence, or a location as
+        the place), taking the item in the same transaction; None if it is gone or older."""
+        pseudonym = self.pseudonym(user_id)
+        draft = Draft(submission_key=secrets.token_urlsafe(12))
+        async with self.db.transaction() as conn:
+            sealed = await self.held.take_in(conn, pseudonym, token, self._held_cutoff())
+            if sealed is None:
+                return None
+            try:
+                opened = self.keyring.unseal(sealed, context=self._held_context(pseudonym))
+                item = HeldItem.from_json(json.loads(opened))
+            except (SealError, ValueError, TypeError):
+                log.warning("a held item sealed under another SECRET_KEY was found; dropped")
+                return None
+            _put_held(draft, item)
+            await self._start_draft_in(conn, draft, user_id, chat_id, language, steps.CATEGORY)
+        stored = await self.drafts.get(pseudonym)
+        version = stored.version if stored is not None else 1
+        record = DraftRecord(draft=draft, step=steps.CATEGORY, version=version, language=language)
+        return record, item
+
+    async def drop_held(self, user_id: int, token: str) -> bool:
+        """Forget the item offered under `token`; say whether it was still held."""
+        async with self.db.transaction() as conn:
+            return await self.held.drop_in(conn, self.pseudonym(user_id), token)
 
     async def load_draft(self, user_id: int) -> DraftRecord | None:
         """Return a resident's draft, or None if there is none (or it cannot be opened)."""
@@ -296,6 +366,8 @@ class TipService:
     async def expire_idle(self) -> list[ExpiredDraft]:
         """Remove drafts idle longer than TIP_DRAFT_IDLE_MINUTES; return whom to tell."""
         cutoff = self.now() - timedelta(minutes=self.settings.tip_draft_idle_minutes)
+        async with self.db.transaction() as conn:
+            await self.held.delete_older_in(conn, cutoff)
         expired: list[ExpiredDraft] = []
         for stored in await self.drafts.idle_since(cutoff):
             chat_id: int | None
@@ -522,6 +594,18 @@ class TipTimeline:
     tip: Tip
     moves: list[tuple[datetime, str]]
     unit_name: str | None
+
+
+def _put_held(draft: Draft, item: HeldItem) -> None:
+    """Put a held item where the conversation would have: a file as evidence, a location as
+    the place (not asked again)."""
+    if item.attachment is not None:
+        draft.evidence.append(item.attachment)
+    elif item.latitude is not None and item.longitude is not None:
+        draft.place_kind = "location"
+        draft.latitude, draft.longitude = item.latitude, item.longitude
+        draft.place_text = item.venue
+        draft.place_given = True
 
 
 def _contact_context(code: str) -> str:

@@ -26,6 +26,8 @@ EVENT_EXTENDED: Final = "extended"
 EVENT_LEGAL: Final = "legal"
 EVENT_ASKED: Final = "asked"
 EVENT_REPLIED: Final = "replied"
+# The tipster added information to their open tip, unasked (bot.triage.additions).
+EVENT_ADDED: Final = "added"
 EVENT_UNDELIVERABLE: Final = "undeliverable"
 # A change of legal type moved the tip to another clock; note: "<clock>:<deadline ISO date>".
 EVENT_CLOCK: Final = "clock"

@@ -25,6 +25,7 @@ from bot.tips.model import LEGAL_TYPE_KEYS, LEGAL_TYPES, TRANSFERRED_TO_INVESTIG
 from bot.tips.render import day, legal_type_label, moment
 from bot.tips.status import ALLOWED, OPEN, as_status, outcome_label, outcomes_from, status_label
 from bot.triage.model import (
+    EVENT_ADDED,
     EVENT_ASKED,
     EVENT_ASSIGNED,
     EVENT_CLOCK,
@@ -561,6 +562,8 @@ def _event_text(
         return t("triage.history.asked")
     if event.event == EVENT_REPLIED:
         return t("triage.history.replied")
+    if event.event == EVENT_ADDED:
+        return t("tips.addition.history")
     if event.event == EVENT_UNDELIVERABLE:
         return t("triage.history.undeliverable")
     if event.event == "received":
@@ -619,9 +622,11 @@ def history_text(
                     t(key, at=moment(message.created_at, zone), who=who, text=message.body)
                 )
             else:
+                # An answer replies to a question; an addition (unasked) to none.
+                key = "triage.messages.answer" if message.reply_to else "tips.addition.line"
                 lines.append(
                     t(
-                        "triage.messages.answer",
+                        key,
                         at=moment(message.created_at, zone),
                         text=message.body,
                     )
@@ -646,8 +651,11 @@ def question_text(t: Translator, tip: Tip, body: str, officer_name: str | None) 
 
 
 def answer_text(t: Translator, tip: Tip, body: str, question: RelayMessage | None) -> str:
-    """Return a tipster's answer as the officers' chat reads it: no identity, only the text."""
-    asked = t("triage.answer.to", question=excerpt(question.body)) if question is not None else ""
+    """Return a tipster's answer as the officers' chat reads it: no identity, only the text
+    (an addition, unasked, when it replies to no question)."""
+    if question is None:
+        return t("tips.addition.card", code=tip.code, text=body)
+    asked = t("triage.answer.to", question=excerpt(question.body))
     return t("triage.answer", code=tip.code, asked=Html(asked), text=body)
 
 

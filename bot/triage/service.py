@@ -45,6 +45,7 @@ from bot.tips.status import (
     check_transition,
 )
 from bot.tips.status_repository import TipStatusRepository
+from bot.triage.additions import Additions
 from bot.triage.errors import TipNotFoundError as TipNotFoundError
 from bot.triage.errors import TriageError as TriageError
 from bot.triage.model import (
@@ -119,6 +120,8 @@ class TriageService(TriageReads):
         self.states = TipStatusRepository(db)
         # Where the card of a tip of a unit goes (OfficersService.chat_for).
         self._chat_for = chat_for
+        # A tipster's own additions to their open tip, relayed like answers.
+        self.additions = Additions(db=db, clock=clock, tips=tips)
 
     async def find(self, officer: Officer, typed: str) -> Tip:
         """Return the tip whose code is typed, if the officer may see it."""

@@ -53,6 +53,10 @@ RESIDENT_BUTTONS = {
     "^tp:": "a signed reply to a question about the presser's own tip",
     # bot.triage.handlers.answer.CB_PICK: which question the presser's own held answer replies to.
     "^tk:": "a signed pick of a question about the presser's own tip",
+    # bot.tips.render.CB_ADD: «Bổ sung thông tin» under /status, for the presser's own open tip.
+    "^tb:": "a signed addition to the presser's own open tip, from the chat it came from",
+    # bot.tips.conversation.offer.CB_OFFER: "start a tip with this?" about the presser's own item.
+    "^tm:": "the presser's own held item, found by their pseudonym and the offer's token",
 }
 PERSONAS: dict[str, tuple[Person, Role | None]] = {
     "resident": (RESIDENT, None),

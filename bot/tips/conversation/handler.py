@@ -62,6 +62,7 @@ from bot.tips.conversation.identity import (
     contact_typed,
     identity_chosen,
 )
+from bot.tips.conversation.offer import CB_OFFER_YES, start_with_item
 from bot.tips.conversation.place import (
     place_address,
     place_location,
@@ -166,6 +167,8 @@ def _entry_points(message: filters.BaseFilter, send_labels: list[str]) -> Handle
         CommandHandler("tip", start_tip, filters=message),
         CommandHandler("start", start_tip, filters=message & filters.Regex(_START_TIP)),
         MessageHandler(message & filters.Text(send_labels), start_tip),
+        # "Yes" to "start a tip with this?" (a file or location sent at the main menu).
+        CallbackQueryHandler(start_with_item, pattern=f"^{CB_OFFER_YES}"),
     ]
 
 

@@ -38,6 +38,9 @@ async def go(turn: Turn, record: DraftRecord, step: str, *, ack: str | None = No
 async def advance(turn: Turn, record: DraftRecord, done: str, *, ack: str | None = None) -> str:
     """Move past an answered step: to the next one, or back to the review once it was seen."""
     following = steps.REVIEW if record.draft.reviewed else steps.after(done)
+    if following == steps.PLACE and record.draft.place_given:
+        # The location sent at the main menu started this tip: the place is answered.
+        following = steps.after(steps.PLACE)
     return await go(turn, record, following, ack=ack)
 
 

@@ -15,6 +15,7 @@ from bot.kernel.telegram_text import clip
 from bot.outbox.jobs import kick_outbox
 from bot.ptb.messaging import send_text
 from bot.tips.conversation.attachments import attachment_of
+from bot.tips.handlers import offer_tip
 from bot.tips.model import Attachment
 from bot.triage.model import RelayMessage
 from bot.triage.needs import Context
@@ -48,6 +49,8 @@ async def answer_pressed(update: Update, context: Context) -> object:
     if started is None:
         await core.stale_button(update, context)
         return None
+    # The answer takes the messages now: an addition pressed before waits no more.
+    await services.triage.additions.stop(user.id)
     tip, _question = started
     await query.answer()
     await send_text(
@@ -262,25 +265,44 @@ async def answer_unprompted(update: Update, context: Context) -> None:
 
 
 async def answer_unprompted_not_text(update: Update, context: Context) -> None:
-    """Take a file that replies to a question as its answer, ask for text for a sticker; a
-    message that quotes no question goes to the fallback."""
+    """Take a file sent outside every conversation as an answer when a question waits for one
+    (the question it replies to, or the only one open); else offer to start a tip with it (or
+    with a location); a sticker, a contact and the like get the fallback."""
     chat = update.effective_chat
+    user = update.effective_user
     message = update.effective_message
-    if chat is None or message is None:
+    if chat is None or user is None or message is None:
         return
-    quoted = replied_question(context.services.keyring, message)
-    if quoted is None:
-        await core.not_understood(update, context)
-        return
+    services = context.services
+    t = context.t
     attachment = attachment_of(message)
-    question = await context.services.triage.message(quoted)
-    if (
-        attachment is not None
-        and question is not None
-        and await _relay(update, context, question, message.caption or "", attachment)
+    quoted = replied_question(services.keyring, message)
+    if quoted is not None:
+        question = await services.triage.message(quoted)
+        if (
+            attachment is not None
+            and question is not None
+            and await _relay(update, context, question, message.caption or "", attachment)
+        ):
+            return
+        await send_text(context.bot, chat.id, t("triage.reply.ask_text"), protect_content=True)
+        return
+    # An officer's open question comes before a new tip: the file is its answer.
+    questions = [] if attachment is None else await services.triage.open_questions(user.id)
+    if len(questions) == 1 and await _relay(
+        update, context, questions[0], message.caption or "", attachment
     ):
         return
-    await send_text(context.bot, chat.id, context.t("triage.reply.ask_text"), protect_content=True)
+    if len(questions) > 1:
+        await send_text(
+            context.bot,
+            chat.id,
+            t("triage.reply.which_file", count=t.number(len(questions))),
+            protect_content=True,
+        )
+        return
+    if not await offer_tip(update, context):
+        await core.not_understood(update, context)
 
 
 async def answer_picked(update: Update, context: Context) -> None:

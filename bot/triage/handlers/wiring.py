@@ -25,6 +25,14 @@ from bot.officers.access import (
     officer_message,
 )
 from bot.ptb.context import BotContext
+from bot.tips.render import CB_ADD
+from bot.triage.handlers.addition import (
+    ADDITION_TIMEOUT_SECONDS,
+    WAIT_ADDITION,
+    addition_cancel,
+    addition_pressed,
+    addition_sent,
+)
 from bot.triage.handlers.answer import (
     ANSWER_TIMEOUT_SECONDS,
     CB_PICK,
@@ -100,7 +108,22 @@ def tipster_handlers() -> list[Handler]:
             persistent=True,
             conversation_timeout=ANSWER_TIMEOUT_SECONDS,
         )
-    return [answering]
+        # After the answer: an answer being typed keeps the messages (and the press is
+        # refused meanwhile, bot.triage.handlers.addition).
+        adding = ConversationHandler(
+            entry_points=[CallbackQueryHandler(addition_pressed, pattern=f"^{CB_ADD}")],
+            states={
+                WAIT_ADDITION: [
+                    MessageHandler(TEXT | NOT_TEXT, addition_sent),
+                    CallbackQueryHandler(addition_pressed, pattern=f"^{CB_ADD}"),
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", addition_cancel, filters=PRIVATE)],
+            name="triage.addition",
+            persistent=True,
+            conversation_timeout=ADDITION_TIMEOUT_SECONDS,
+        )
+    return [answering, adding]
 
 
 def tipster_fallbacks() -> list[Handler]:
@@ -109,7 +132,8 @@ def tipster_fallbacks() -> list[Handler]:
     """
     return [
         MessageHandler(TEXT, answer_unprompted),
-        MessageHandler(NOT_TEXT & filters.REPLY, answer_unprompted_not_text),
+        # A file answers an open question first; else a file or a location may start a tip.
+        MessageHandler(NOT_TEXT, answer_unprompted_not_text),
         CallbackQueryHandler(answer_picked, pattern=f"^{CB_PICK}"),
     ]
 
