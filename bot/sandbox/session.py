@@ -34,6 +34,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.ptb.application import TipsApplication
 from bot.sandbox import render
+from bot.sandbox.demo import DEMO_UNIT_CODE, UNITS_CSV, DemoReport, load_units, register
 from bot.sandbox.people import (
     IDENTITIES,
     OFFICER,
@@ -70,7 +71,8 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 HELP: Final = """\
 Sandbox commands (anything else is sent to the bot as you typed it):
-  1, 2, ...             press the button with that number (inline buttons, then the keyboard)
+  1, 2, ...             press the button with that number: the buttons of the bot's latest
+                        answer, then the keyboard (older buttons: :press LABEL)
   a keyboard label      send it, as tapping that key would
   :as ROLE [private|group]
                         be someone else: resident, officer, admin or analyst; the officer
@@ -108,6 +110,8 @@ class _ChatView:
 
     seen: dict[int, str] = field(default_factory=dict)
     announced: int = 0
+    # The messages the chat's latest answer showed (new or changed): only theirs are numbered.
+    latest: frozenset[int] = frozenset()
 
 
 def parse_duration(text: str) -> timedelta:
@@ -341,9 +345,16 @@ class Sandbox:
         return self.api.sent_messages(chat_id)
 
     def _inline_message(self, chat_id: int) -> SentMessage | None:
-        """Return the latest message in the chat whose inline buttons can be pressed by number."""
+        """Return the message whose inline buttons numbers press: the newest one having buttons
+        among those the chat's latest answer showed (a card and its pin come together).
+
+        Never an older one: numbering buttons scrolled out of sight made a typed `1` switch the
+        language mid-script (issue 15); `:press LABEL` still reaches those.
+        """
+        view = self._views.get(chat_id)
+        latest = view.latest if view is not None else frozenset()
         for message in reversed(self._messages(chat_id)):
-            if not message.deleted and message.buttons():
+            if message.message_id in latest and not message.deleted and message.buttons():
                 return message
         return None
 
@@ -400,9 +411,39 @@ class Sandbox:
                 chat = OFFICERS_CHAT_ID
             else:
                 raise LineError(f"where is {args[1]!r}? Use private or group")
+        setup = await self._make_role_real(identity)
         self.identity, self.chat_id = identity, chat
         self._switched = True
-        return f"--- you are {identity.name} ({identity.role}) in {chat_title(chat)} ---"
+        heading = f"--- you are {identity.name} ({identity.role}) in {chat_title(chat)} ---"
+        return "\n".join(filter(None, (setup, heading)))
+
+    async def _make_role_real(self, identity: Identity) -> str:
+        """Register an officer or analyst in the real registry on first use; say what was done.
+
+        Without it, `:as officer` only claimed the role: the bot knew no such officer (issue 15).
+        The admin is real already, through ADMIN_USER_IDS; a resident needs nothing.
+        """
+        if identity.role not in ("officer", "analyst"):
+            return ""
+        services = self.app.services
+        if await services.officers.officer(identity.person.id) is not None:
+            return ""
+        notes: list[str] = []
+        if await services.units.count() == 0:
+            report = DemoReport()
+            await load_units(services, report)
+            if report.failed:
+                raise LineError("; ".join(report.notes))
+            notes.append(f"the sample units ({UNITS_CSV})")
+        unit = await services.units.by_code(DEMO_UNIT_CODE)
+        if unit is None:
+            raise LineError(
+                f"there is no unit {DEMO_UNIT_CODE} for the {identity.role}; "
+                "import the units (python -m bot units import) or start with --demo"
+            )
+        await register(services.officers, identity, unit)
+        what = " and ".join([*notes, f"{identity.name} as {identity.role} of {unit.code}"])
+        return f"(set up for you: {what})"
 
     async def _press_label(self, args: list[str]) -> str:
         label = "".join(args)
@@ -415,7 +456,10 @@ class Sandbox:
                 for button in row:
                     if button.get("text") == label:
                         return await self._choose(Choice("inline", label, button, message))
-        raise LineError(f"no message in this chat has a button {label!r}")
+        raise LineError(
+            f"no message in this chat has a button {label!r} "
+            "(numbers press only the latest answer's buttons; :press searches every message)"
+        )
 
     async def _say(self, args: list[str]) -> str:
         text = "".join(args)
@@ -561,14 +605,18 @@ class Sandbox:
     def _look(self, chat_id: int, *, always_keyboard: bool = False) -> list[str]:
         """Return the chat's new and changed messages, marking them seen."""
         view = self._views.setdefault(chat_id, _ChatView())
-        numbered = self._inline_message(chat_id)
-        lines: list[str] = []
+        changed: list[tuple[SentMessage, str | None]] = []
         for message in self._messages(chat_id):
             fingerprint = _fingerprint(message)
             before = view.seen.get(message.message_id)
-            if before == fingerprint:
-                continue
-            view.seen[message.message_id] = fingerprint
+            if before != fingerprint:
+                view.seen[message.message_id] = fingerprint
+                changed.append((message, before))
+        if changed:
+            view.latest = frozenset(message.message_id for message, _ in changed)
+        numbered = self._inline_message(chat_id)
+        lines: list[str] = []
+        for message, before in changed:
             if message.deleted:
                 if before is not None:
                     lines.append("bot (deleted a message)")
