@@ -154,6 +154,39 @@ async def load_figures(services: DemoNeeds, report: DemoReport) -> None:
     )
 
 
+class RoleSetupError(Exception):
+    """A sandbox role that cannot be made real; the message says why, in one line."""
+
+
+async def make_role_real(services: DemoNeeds, identity: Identity) -> str:
+    """Register an officer or analyst on first use (the sample units too, if there are none).
+
+    Return the line that says what was set up, or "" when nothing was needed. Without it,
+    `:as officer` in the plain sandbox only claimed the role: the bot knew no such officer
+    (issue 15). The admin is real already, through ADMIN_USER_IDS; a resident needs nothing.
+    """
+    if identity.role not in ("officer", "analyst"):
+        return ""
+    if await services.officers.officer(identity.person.id) is not None:
+        return ""
+    done: list[str] = []
+    if await services.units.count() == 0:
+        report = DemoReport()
+        await load_units(services, report)
+        if report.failed:
+            raise RoleSetupError("; ".join(report.notes))
+        done.append(f"the sample units ({UNITS_CSV})")
+    unit = await services.units.by_code(DEMO_UNIT_CODE)
+    if unit is None:
+        raise RoleSetupError(
+            f"there is no unit {DEMO_UNIT_CODE} for the {identity.role}; "
+            "import the units (python -m bot units import) or start with --demo"
+        )
+    await register(services.officers, identity, unit)
+    what = " and ".join([*done, f"{identity.name} as {identity.role} of {unit.code}"])
+    return f"(set up for you: {what})"
+
+
 def _refused(name: str, problems: Sequence[RowProblem]) -> str:
     shown = "; ".join(
         f"line {problem.line}: {problem.problem.key}" for problem in problems[:_SHOWN_PROBLEMS]

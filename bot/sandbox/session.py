@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
+import random
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,11 +31,11 @@ from apscheduler.events import (
 from apscheduler.schedulers.base import BaseScheduler
 from telegram import Update
 
-from bot.kernel.clock import Clock
+from bot.kernel.clock import Clock, StillClock
 from bot.kernel.config import Settings
 from bot.ptb.application import TipsApplication
 from bot.sandbox import render
-from bot.sandbox.demo import DEMO_UNIT_CODE, UNITS_CSV, DemoReport, load_units, register
+from bot.sandbox.demo import RoleSetupError, make_role_real
 from bot.sandbox.people import (
     IDENTITIES,
     OFFICER,
@@ -55,6 +56,8 @@ JSONDict = dict[str, Any]
 DEFAULT_LOCATION: Final = (10.01245, 105.08091)
 DEFAULT_PHONE: Final = "+84 912 345 678"
 SANDBOX_BOT_ID: Final = 1000000001
+# Where `--seed` stops the clock: a Monday, 09:00 in Vietnam.
+SEEDED_START: Final = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 # How long the bot must stay silent before a line counts as answered, and the most to wait.
 QUIET_SECONDS: Final = 0.1
@@ -169,10 +172,16 @@ class Sandbox:
     """A running bot and the person at the keyboard: who they are, which chat, what they saw."""
 
     def __init__(
-        self, settings: Settings, *, ansi: bool = False, files_dir: Path | None = None
+        self,
+        settings: Settings,
+        *,
+        ansi: bool = False,
+        files_dir: Path | None = None,
+        seed: int | None = None,
     ) -> None:
         self.settings = settings
-        self.clock = Clock()
+        # `--seed`: time stands still until `:time` moves it, and codes repeat from run to run.
+        self.clock = Clock() if seed is None else StillClock(SEEDED_START)
         self.api = InMemoryBotApi(
             bot_id=SANDBOX_BOT_ID,
             bot_username="tinbao_sandbox_bot",
@@ -182,6 +191,9 @@ class Sandbox:
             file_store=file_store_path(settings.database_path),
         )
         self.harness = BotHarness(settings, api=self.api, clock=self.clock)
+        if seed is not None:
+            # Not a secret here: the sandbox's codes need only look like real ones.
+            self.app.services.tips.code_choice = random.Random(seed).choice
         # Message dates follow the sandbox clock too, so `:time` moves everything together.
         self.updates = UpdateBuilder(self.harness.app.bot, self.api, clock=self._timestamp)
         # Which jobs are running right now, told by the scheduler's public events.
@@ -411,39 +423,14 @@ class Sandbox:
                 chat = OFFICERS_CHAT_ID
             else:
                 raise LineError(f"where is {args[1]!r}? Use private or group")
-        setup = await self._make_role_real(identity)
+        try:
+            setup = await make_role_real(self.app.services, identity)
+        except RoleSetupError as error:
+            raise LineError(str(error)) from None
         self.identity, self.chat_id = identity, chat
         self._switched = True
         heading = f"--- you are {identity.name} ({identity.role}) in {chat_title(chat)} ---"
         return "\n".join(filter(None, (setup, heading)))
-
-    async def _make_role_real(self, identity: Identity) -> str:
-        """Register an officer or analyst in the real registry on first use; say what was done.
-
-        Without it, `:as officer` only claimed the role: the bot knew no such officer (issue 15).
-        The admin is real already, through ADMIN_USER_IDS; a resident needs nothing.
-        """
-        if identity.role not in ("officer", "analyst"):
-            return ""
-        services = self.app.services
-        if await services.officers.officer(identity.person.id) is not None:
-            return ""
-        notes: list[str] = []
-        if await services.units.count() == 0:
-            report = DemoReport()
-            await load_units(services, report)
-            if report.failed:
-                raise LineError("; ".join(report.notes))
-            notes.append(f"the sample units ({UNITS_CSV})")
-        unit = await services.units.by_code(DEMO_UNIT_CODE)
-        if unit is None:
-            raise LineError(
-                f"there is no unit {DEMO_UNIT_CODE} for the {identity.role}; "
-                "import the units (python -m bot units import) or start with --demo"
-            )
-        await register(services.officers, identity, unit)
-        what = " and ".join([*notes, f"{identity.name} as {identity.role} of {unit.code}"])
-        return f"(set up for you: {what})"
 
     async def _press_label(self, args: list[str]) -> str:
         label = "".join(args)
