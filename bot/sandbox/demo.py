@@ -167,8 +167,10 @@ async def make_role_real(services: DemoNeeds, identity: Identity) -> str:
     """
     if identity.role not in ("officer", "analyst"):
         return ""
-    if await services.officers.officer(identity.person.id) is not None:
-        return ""
+    known = await services.officers.record(identity.person.id)
+    if known is not None:
+        # Someone removed them (an admin trying /officers): the sandbox does not undo that.
+        return "" if known.active else f"({identity.name} was removed from the officers' registry)"
     done: list[str] = []
     if await services.units.count() == 0:
         report = DemoReport()

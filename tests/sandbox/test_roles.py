@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.kernel.i18n import translator
+from bot.officers.service import Actor
 from bot.sandbox.people import ANALYST, OFFICER
 from bot.sandbox.render import placeholder
 from bot.sandbox.session import HELP, Sandbox
@@ -46,6 +47,15 @@ async def test_as_analyst_after_the_units_exist_registers_only_the_analyst(
     analyst = await sandbox.app.services.officers.officer(ANALYST.person.id)
     assert analyst is not None
     assert analyst.role == "analyst"
+
+
+async def test_an_officer_an_admin_removed_stays_removed(sandbox: Sandbox, play: Play) -> None:
+    await play(":as officer")
+    officers = sandbox.app.services.officers
+    await officers.remove(Actor.cli(), OFFICER.person.id)
+    played = await play(":as resident\n:as officer\n/tips")
+    assert "(Minh was removed from the officers' registry)\n--- you are Minh" in played.transcript
+    assert await officers.officer(OFFICER.person.id) is None
 
 
 async def test_admin_and_resident_need_no_setting_up(sandbox: Sandbox, play: Play) -> None:
