@@ -51,7 +51,13 @@ async def _with_service(
 
 
 def _print_problems(t: Translator, name: str, problems: list[RowProblem]) -> None:
-    print(_plain(t("figures.import.rejected", file=name, count=t.number(len(problems)))))
+    print(
+        _plain(
+            t.plural(
+                "figures.import.rejected", len(problems), file=name, count=t.number(len(problems))
+            )
+        )
+    )
     for problem in problems:
         reason = _plain(problem.problem.text(t))
         where = []

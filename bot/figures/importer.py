@@ -2,7 +2,9 @@
 
 Columns are found by their header, in Vietnamese or English, in any order and case, with or
 without diacritics: indicator / chỉ tiêu, unit / đơn vị, period / kỳ, value / giá trị, and an
-optional reason / lý do for corrections. Other columns (a row number, notes) are ignored.
+optional reason / lý do for corrections, and the document each figure was read in: source /
+nguồn (an article's or a report's title) and source date / ngày nguồn. Other columns (a row
+number, notes) are ignored.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ _ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "period": ("period", "ky", "ky bao cao", "thoi gian", "thoi ky", "giai doan"),
     "value": ("value", "gia tri", "so lieu", "so luong"),
     "reason": ("reason", "ly do", "ly do dieu chinh"),
+    "source_title": (
+        "source",
+        "source title",
+        "source document",
+        "document",
+        "nguon",
+        "nguon so lieu",
+        "tai lieu",
+        "tai lieu nguon",
+    ),
+    "source_date": (
+        "source date",
+        "document date",
+        "date of source",
+        "ngay nguon",
+        "ngay tai lieu",
+        "ngay ban hanh",
+    ),
 }
 _HEADER_NOISE = re.compile(r"[^a-z0-9 ]+")
 
@@ -161,6 +181,8 @@ def _rows(lines: Iterable[tuple[int, Sequence[object]]], *, letters: bool) -> Pa
                 period=cell(cells, "period"),
                 value=cell(cells, "value"),
                 reason=cell(cells, "reason"),
+                source_title=cell(cells, "source_title"),
+                source_date=cell(cells, "source_date"),
                 columns=labels,
             )
         )

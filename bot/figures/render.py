@@ -14,6 +14,7 @@ from bot.figures.resolve import Exclusion, TreeNode
 from bot.figures.results import Breakdown, FiguresAnswer, Line
 from bot.kernel.i18n import N_, Html, Language, Translator, translator
 from bot.kernel.periods import Period, from_day_key
+from bot.units.names import in_sentence
 
 _BABEL_LOCALES: Final = {"vi": "vi_VN", "en": "en_US"}
 MAX_LISTED_MISSING: Final = 15
@@ -83,22 +84,34 @@ def period_text(t: Translator, period: Period) -> str:
         level = "month"
     else:
         level = "day"
-    return t.label(
-        "figures.period.range",
-        start=_endpoint(t, start, level, first=True),
-        end=_endpoint(t, end, level, first=False),
-    )
+    first, last = _endpoint(t, start, level, first=True), _endpoint(t, end, level, first=False)
+    # 2013–2023 closed up; endpoints of several words are spaced: quý 1/2023 – quý 3/2023.
+    spaced = " " in first or " " in last
+    key = N_("figures.period.range_spaced") if spaced else N_("figures.period.range")
+    return t.label(key, start=first, end=last)
 
 
-def measure_text(t: Translator, indicator: Indicator) -> str:
-    """Return the unit of measure's name."""
+def measure_text(t: Translator, indicator: Indicator, count: Number | None = None) -> str:
+    """Return the unit of measure's name, in the form for `count` (1 case, 2 cases).
+
+    Without a count (a column heading, an axis) it is the form for many: "cases".
+    """
     key = MEASURES.get(indicator.measure)
-    return t.label(key) if key else indicator.measure
+    if key is None:
+        return indicator.measure
+    return t.plural_label(key, 2 if count is None else count)
 
 
 def unit_text(t: Translator, node: TreeNode) -> str:
-    """Return a unit's name and code."""
+    """Return a unit's name and code, as a label or a list item: «Tỉnh Kiên Giang (KG)»."""
     return t.label("figures.unit_with_code", name=node.name(t.language), code=node.code)
+
+
+def unit_in_sentence(t: Translator, node: TreeNode) -> str:
+    """Return a unit's name and code inside a sentence: «tỉnh Kiên Giang (KG)»."""
+    return t.label(
+        "figures.unit_with_code", name=in_sentence(node.name(t.language)), code=node.code
+    )
 
 
 def _lowered(text: str) -> str:
@@ -109,7 +122,7 @@ def _line_text(t: Translator, line: Line, period: Period) -> str:
     indicator, outcome = line.indicator, line.outcome
     name = indicator.name(t.language)
     value = number(t, outcome.total)
-    measure = measure_text(t, indicator)
+    measure = measure_text(t, indicator, outcome.total)
     if line.base is not None:
         if line.ratio is not None:
             return t(
@@ -144,7 +157,7 @@ def exclusion_text(
 ) -> str:
     """Return one sentence saying which record was counted and which was not."""
     nodes = answer.tree.nodes
-    unit = unit_text(t, nodes[exclusion.unit_id])
+    unit = unit_in_sentence(t, nodes[exclusion.unit_id])
     values = {
         "indicator": indicator.name(t.language),
         "unit": unit,
@@ -153,7 +166,7 @@ def exclusion_text(
         "period": _span_text(t, exclusion),
     }
     if exclusion.reason == "ancestor" and exclusion.counted_unit_id in nodes:
-        counted = unit_text(t, nodes[exclusion.counted_unit_id])
+        counted = unit_in_sentence(t, nodes[exclusion.counted_unit_id])
         return t("figures.overlap.ancestor", counted=counted, **values)
     if exclusion.reason == "self":
         return t("figures.overlap.self", **values)
@@ -172,7 +185,8 @@ def answer_text(t: Translator, answer: FiguresAnswer) -> str:
         )
     ]
     if len(answer.tree) > 1:
-        parts.append(t("figures.answer.subtree", count=t.number(len(answer.tree) - 1)))
+        below = len(answer.tree) - 1
+        parts.append(t.plural("figures.answer.subtree", below, count=t.number(below)))
     if not any(line.outcome.has_data for line in answer.lines):
         parts.append("")
         parts.append(t("figures.answer.empty"))
@@ -257,7 +271,7 @@ def breakdown_text(t: Translator, answer: FiguresAnswer, breakdown: Breakdown, *
                 "figures.breakdown.indicator",
                 name=line.indicator.name(t.language),
                 value=number(t, line.outcome.total),
-                measure=measure_text(t, line.indicator),
+                measure=measure_text(t, line.indicator, line.outcome.total),
             )
         )
         for label, row in breakdown.rows:
@@ -274,6 +288,13 @@ def breakdown_text(t: Translator, answer: FiguresAnswer, breakdown: Breakdown, *
         parts.append("")
         parts.append(t("figures.answer.empty"))
     return "\n".join(parts)
+
+
+def main_lines(answer: FiguresAnswer) -> list[Line]:
+    """Return the lines the report leads with: the main indicators, else all with data."""
+    with_data = [line for line in answer.lines if line.outcome.has_data]
+    main = [line for line in with_data if line.indicator.main]
+    return main or with_data
 
 
 def html_list(items: list[str]) -> Html:

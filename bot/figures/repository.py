@@ -194,6 +194,8 @@ class FigureWrite:
     value: Number
     supersedes_id: int | None = None
     reason: str | None = None
+    # This record's own source (an import row naming its document), else the save's.
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -393,7 +395,7 @@ class FiguresRepository:
                         write.value,
                         by,
                         stamp,
-                        source,
+                        write.source or source,
                         write.supersedes_id,
                         write.reason,
                     ),

@@ -36,6 +36,9 @@ class ImportRow:
     period: object
     value: object
     reason: object = None
+    # The document the figure was read in (optional columns): its title and its date.
+    source_title: object = None
+    source_date: object = None
     # The column names as the file spelled them, for error messages.
     columns: Mapping[str, str] = field(default_factory=dict)
 

@@ -47,6 +47,7 @@ from bot.figures.results import (
     RecordResult,
     RecordStatus,
 )
+from bot.figures.sources import document_of, stored
 from bot.figures.tips_stats import TipsStats
 from bot.kernel.clock import Clock
 from bot.kernel.i18n import N_
@@ -380,7 +381,8 @@ class FiguresService:
             return ImportResult(problems=sorted(problems, key=lambda p: p.line), rows=len(rows))
         writes: list[FigureWrite] = []
         unchanged = corrected = 0
-        for _line, figure, reason in figures.values():
+        documents = {row.line: document_of(row.source_title, row.source_date) for row in rows}
+        for line, figure, reason in figures.values():
             previous = await self.repo.current_record(
                 figure.indicator.id,
                 figure.unit_id,
@@ -400,6 +402,7 @@ class FiguresService:
                     value=figure.value,
                     supersedes_id=previous.id if previous else None,
                     reason=(reason or default_reason)[:MAX_REASON_LENGTH] if previous else None,
+                    source=stored(source, documents.get(line)),
                 )
             )
         if writes:

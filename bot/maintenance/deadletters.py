@@ -82,7 +82,9 @@ async def dead_letters(update: Update, context: Context, officer: Officer) -> ob
     if args[1] == "all":
         count = await outbox.revive(now)
         log.info("an admin put %d dead letters back in the outbox", count)
-        await reply_in_chat(update, context, t("deadletters.retried_all", count=count))
+        await reply_in_chat(
+            update, context, t.plural("deadletters.retried_all", count, count=count)
+        )
     else:
         row_id = int(args[1])
         if not await outbox.revive(now, row_id):

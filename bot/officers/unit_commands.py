@@ -149,7 +149,7 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
         return None
     plan = await services.units.import_csv(data, services.clock.now())
     if not plan.ok:
-        lines = [t("units.import.failed", count=len(plan.errors))]
+        lines = [t.plural("units.import.failed", len(plan.errors), count=len(plan.errors))]
         lines.extend(
             t("units.import.error_line", line=error.line, reason=error.plain(t))
             for error in plan.errors[:MAX_ERRORS_SHOWN]

@@ -25,6 +25,7 @@ from bot.tips.model import (
 )
 from bot.tips.service import TipTimeline
 from bot.tips.status import OPEN, as_status
+from bot.units.names import in_sentence
 
 
 def day(value: date) -> str:
@@ -116,7 +117,7 @@ def review_text(
     legal_type = draft.legal_type or (category.default_legal_type if category else "phan_anh")
     source = draft.legal_type_source if draft.legal_type else "category"
     evidence = (
-        t("tips.review.evidence", count=len(draft.evidence))
+        t.plural("tips.review.evidence", len(draft.evidence), count=len(draft.evidence))
         if draft.evidence
         else t("tips.review.evidence_none")
     )
@@ -229,7 +230,8 @@ def status_timeline(t: Translator, timeline: TipTimeline, zone: ZoneInfo, servic
             t("tips.status.move", day=day(local_date(at, zone)), status=status_label(t, status))
         )
     if timeline.unit_name is not None:
-        lines.append(t("tips.status.unit", unit=timeline.unit_name))
+        # "Đơn vị đang xử lý: tỉnh Kiên Giang": the name runs on in the sentence.
+        lines.append(t("tips.status.unit", unit=in_sentence(timeline.unit_name)))
     known = as_status(tip.status)
     if known is not None and known in OPEN:
         label = Html(deadline_label(t, tip, service_days))

@@ -207,7 +207,7 @@ def _card_text(t: Translator, tip: Tip, facts: CardFacts, zone: ZoneInfo) -> str
         else t("tips.card.contact", contact=facts.contact)
     )
     evidence = (
-        t("tips.card.evidence", count=len(attachments))
+        t.plural("tips.card.evidence", len(attachments), count=len(attachments))
         if attachments
         else t("tips.card.evidence_none")
     )

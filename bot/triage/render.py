@@ -415,10 +415,10 @@ def days_text(t: Translator, deadline: date, today: date) -> str:
     """Say how the deadline stands: days left, today, or days overdue."""
     left = deadlines.days_left(deadline, today)
     if left > 0:
-        return t.label("triage.days.left", days=left)
+        return t.plural_label("triage.days.left", left, days=left)
     if left == 0:
         return t.label("triage.days.today")
-    return t.label("triage.days.over", days=-left)
+    return t.plural_label("triage.days.over", -left, days=-left)
 
 
 def tip_line(

@@ -188,7 +188,7 @@ async def test_records_straddling_the_period_are_not_counted_but_named(figures: 
     assert (exclusion.reason, exclusion.value) == ("partial", 53)
     text = answer_text(translator("vi"), answer)
     assert "vượt ra ngoài kỳ nên không tính" in text
-    assert "giai đoạn 2013 - 2023" in text
+    assert "giai đoạn 2013–2023" in text
 
 
 async def test_units_that_reported_nothing_are_listed_as_missing(figures: Figures) -> None:

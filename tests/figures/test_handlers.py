@@ -51,7 +51,7 @@ async def test_seed_figures_for_the_province_read_like_the_article(figures: Figu
     reply = await _ask(figures, ADMIN, "/figures 2013..2023")
     managed, progressed = seed["drug_users_managed"], seed["drug_users_progressed"]
     for expected in (
-        "Tỉnh Kiên Giang (KG) — giai đoạn 2013 - 2023",
+        "Tỉnh Kiên Giang (KG) — giai đoạn 2013–2023",
         f"Vụ việc, tranh chấp hòa giải thành công: {VI.number(seed['disputes_mediated'])} vụ việc",
         f"Mô hình được công nhận có hiệu quả: {VI.number(seed['models_effective'])} mô hình",
         f"Người nghiện ma túy được quản lý tại cộng đồng: {VI.number(managed)} người",
@@ -173,7 +173,7 @@ async def test_an_analyst_reads_figures_and_reports_but_cannot_write(figures: Fi
 async def test_record_with_every_argument_in_vietnamese_number_format(figures: Figures) -> None:
     reply = await _ask(figures, ADMIN, "/record disputes_mediated 54.307 KG 2013..2023")
     assert "Đã ghi Vụ việc, tranh chấp hòa giải thành công: 54.307 vụ việc" in reply
-    assert "Tỉnh Kiên Giang (KG), giai đoạn 2013 - 2023" in reply
+    assert "tỉnh Kiên Giang (KG), giai đoạn 2013–2023" in reply
     row = await figures.bot.app.services.db.fetch_one(
         "SELECT value, start_day, end_day, recorded_by, source FROM figures"
     )
@@ -183,7 +183,7 @@ async def test_record_with_every_argument_in_vietnamese_number_format(figures: F
 
 async def test_an_officer_records_for_their_own_unit_by_default(figures: Figures) -> None:
     reply = await _ask(figures, OFFICER_RG, "/record awards 3 2023")
-    assert "Thành phố Rạch Giá (KG-RG), năm 2023" in reply
+    assert "thành phố Rạch Giá (KG-RG), năm 2023" in reply
     assert await figures.total("KG-RG", "2023", "awards") == 3
 
 
@@ -206,7 +206,7 @@ async def test_guided_record_with_buttons(figures: Figures) -> None:
     last_year = datetime.now(figures.bot.settings.zone).year - 1
     await bot.press(ADMIN, f"Năm {last_year}")
     reply = seen(bot, ADMIN)
-    assert f"1.250 vụ việc — Huyện Gò Quao (KG-GQ), năm {last_year}" in reply
+    assert f"1.250 vụ việc — huyện Gò Quao (KG-GQ), năm {last_year}" in reply
     assert await figures.total("KG-GQ", str(last_year), "disputes_mediated") == 1250
 
 
@@ -248,12 +248,12 @@ async def test_a_correction_in_the_bot_asks_why_and_keeps_the_earlier_record(
     bot = figures.bot
     await bot.say(ADMIN, "/record awards 10 KG 2023")
     reply = await _ask(figures, ADMIN, "/record awards 12 KG 2023")
-    assert "Đã có số liệu Bằng khen, giấy khen — Tỉnh Kiên Giang (KG), năm 2023: 10" in reply
+    assert "Đã có số liệu Bằng khen, giấy khen — tỉnh Kiên Giang (KG), năm 2023: 10" in reply
     assert f"do tg:{ADMIN.id} ghi lúc" in reply
     await bot.send(bot.updates.photo(ADMIN))
     assert seen(bot, ADMIN).startswith("Hãy gõ câu trả lời bằng chữ")
     reply = await _ask(figures, ADMIN, "Bổ sung 2 giấy khen cấp xã")
-    assert "Đã đính chính Bằng khen, giấy khen — Tỉnh Kiên Giang (KG), năm 2023: 10 → 12" in reply
+    assert "Đã đính chính Bằng khen, giấy khen — tỉnh Kiên Giang (KG), năm 2023: 10 → 12" in reply
     rows = await bot.app.services.db.fetch_all(
         "SELECT value, reason, superseded_at IS NULL AS current FROM figures ORDER BY id"
     )
@@ -305,7 +305,7 @@ async def test_the_report_pack_holds_the_same_numbers_everywhere(figures: Figure
     seed = _seed()
     assert summary.plain_text.startswith("📋 Kết quả phong trào «Toàn dân bảo vệ an ninh Tổ quốc»")
     assert (
-        "Giai đoạn 2013 - 2023, tại Tỉnh Kiên Giang: phối hợp hòa giải thành công "
+        "Giai đoạn 2013–2023, tại tỉnh Kiên Giang: phối hợp hòa giải thành công "
         f"{VI.number(seed['disputes_mediated'])} vụ việc, tranh chấp trong nội bộ nhân dân"
     ) in summary.plain_text
     assert "quản lý 134 đối tượng nghiện ma túy, có 39 người tiến bộ (29%)" in summary.plain_text
@@ -360,7 +360,7 @@ async def test_a_report_without_figures_says_so_and_still_sends_the_pack(
     bot = figures.bot
     await bot.say(ADMIN, "/report 2020")
     summary, photo, document = bot.api.sent_messages(ADMIN.id)[-3:]
-    assert summary.plain_text == "Chưa có số liệu của Tỉnh Kiên Giang trong năm 2020."
+    assert summary.plain_text == "Chưa có số liệu của tỉnh Kiên Giang trong năm 2020."
     assert bot.api.file_content(photo.raw["photo"][-1]["file_id"]).startswith(b"\x89PNG")
     assert document.method == "sendDocument"
 

@@ -32,7 +32,13 @@ async def test_the_raw_sheet_stops_with_a_note_past_its_cap(
     monkeypatch.setattr(report, "MAX_RAW_ROWS", len(records) - 1)
     t = translator("en")
     book = report.workbook_xlsx(
-        t, answer, by_child, by_year, records, generated_at=datetime(2026, 1, 1, tzinfo=UTC)
+        t,
+        answer,
+        by_child,
+        by_year,
+        records,
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        zone=UTC,
     )
     sheet = load_workbook(io.BytesIO(book))["Records"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
@@ -42,6 +48,7 @@ async def test_the_raw_sheet_stops_with_a_note_past_its_cap(
 
 async def test_the_chart_is_a_png_with_a_panel_per_main_indicator(figures: Figures) -> None:
     await figures.put("awards", "KG", "2021", 3)
+    await figures.put("awards", "KG", "2022", 4)
     service = figures.service
     unit, period = await figures.unit_id("KG"), parse_period("2020..2022")
     answer = await service.answer(unit, period)

@@ -247,6 +247,6 @@ async def test_status_names_the_unit_and_a_service_target_for_a_phan_anh(
         await conn.execute("UPDATE tips SET legal_type = 'phan_anh' WHERE code = ?", (code,))
     await bot.say(resident, f"/status {code}")
     lines = last_shown(bot, resident.id).splitlines()
-    assert "Đơn vị đang xử lý: Phường Rạch Giá" in lines
+    assert "Đơn vị đang xử lý: phường Rạch Giá" in lines
     assert any(line.startswith("Mục tiêu trả lời của đơn vị (15 ngày): ") for line in lines)
     assert not any(line.startswith("Hạn giải quyết") for line in lines)

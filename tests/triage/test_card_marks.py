@@ -362,7 +362,7 @@ async def test_the_list_counts_down_only_for_open_tips(
             (found,) = [text for text in lines if code in text]
             return found
 
-        due = {"vi": "hạn 30/01/2026 (còn 15 ngày)", "en": "due 30/01/2026 (15 day(s) left)"}
+        due = {"vi": "hạn 30/01/2026 (còn 15 ngày)", "en": "due 30/01/2026 (15 days left)"}
         assert due[language] in line(waiting.code)
         for decided in (closed, unfounded):
             assert "30/01/2026" not in line(decided.code)

@@ -15,6 +15,7 @@ from bot.kernel.i18n import N_
 from bot.kernel.periods import Period, PeriodError, parse_period
 from bot.ptb.messaging import reply_in_chat
 from bot.ptb.refusals import answers_refusals
+from bot.units.names import in_sentence
 
 
 @answers_refusals
@@ -94,10 +95,11 @@ async def _send_export(
             chat.id,
             document=spool.read(),
             filename=f"{stem}.{fmt}",
-            caption=t(
+            caption=t.plural(
                 "figures.export.caption",
+                count,
                 count=t.number(count),
-                unit=tree.root.name(t.language),
+                unit=in_sentence(tree.root.name(t.language)),
                 period=period_text(t, period),
             ),
         )

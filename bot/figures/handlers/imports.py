@@ -88,7 +88,9 @@ async def import_file(update: Update, context: Context, officer: Officer) -> obj
 
 
 def _problems_text(t: Translator, name: str, problems: Sequence[RowProblem]) -> str:
-    parts = [t("figures.import.rejected", file=name, count=t.number(len(problems)))]
+    parts = [
+        t.plural("figures.import.rejected", len(problems), file=name, count=t.number(len(problems)))
+    ]
     for problem in problems[:MAX_LISTED_PROBLEMS]:
         reason = problem.problem.text(t)
         if problem.line and problem.column:

@@ -24,6 +24,7 @@ from bot.figures.results import RecordResult
 from bot.kernel.i18n import Translator
 from bot.kernel.periods import Period
 from bot.ptb.messaging import reply_in_chat
+from bot.units.names import in_sentence
 
 DRAFT_KEY: Final = "figures.record_draft"
 
@@ -82,10 +83,13 @@ async def answer_recorded(
 
 
 async def _unit_label(context: Context, t: Translator, code: str) -> str:
+    """Return the unit as the answers name it, after a dash mid-sentence: «tỉnh Kiên Giang (KG)»."""
     unit = await service_of(context).unit(code)
     if unit is None:
         return code
-    return t.label("figures.unit_with_code", name=unit.name(t.language), code=unit.code)
+    return t.label(
+        "figures.unit_with_code", name=in_sentence(unit.name(t.language)), code=unit.code
+    )
 
 
 def _figure_values(t: Translator, result: RecordResult, unit_code: str) -> dict[str, str]:
@@ -93,7 +97,7 @@ def _figure_values(t: Translator, result: RecordResult, unit_code: str) -> dict[
     return {
         "name": figure.indicator.name(t.language),
         "value": number(t, figure.value),
-        "measure": measure_text(t, figure.indicator),
+        "measure": measure_text(t, figure.indicator, figure.value),
         "unit": unit_code,
         "period": period_text(t, figure.period),
     }

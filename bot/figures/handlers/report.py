@@ -14,7 +14,14 @@ from bot.figures.handlers.args import QueryArgs, command_query
 from bot.figures.handlers.common import file_stem, service_of
 from bot.figures.needs import Context
 from bot.figures.render import period_text
-from bot.figures.report import MAX_RAW_ROWS, RecordRows, chart_png, summary_sheets, summary_text
+from bot.figures.report import (
+    MAX_RAW_ROWS,
+    RecordRows,
+    chart_png,
+    is_yearly,
+    summary_sheets,
+    summary_text,
+)
 from bot.figures.results import Breakdown, FiguresAnswer
 from bot.figures.xlsx import Workbook
 from bot.kernel.i18n import N_
@@ -61,14 +68,17 @@ async def _report_figures(context: Context, parsed: QueryArgs) -> ReportFigures:
 
 
 async def _send_chart(context: Context, chat_id: int, figures: ReportFigures) -> None:
-    """Draw the chart by year and send it."""
+    """Draw the chart (by year, or the totals when the figures are not yearly) and send it."""
     t = context.t
     # Drawing and writing the workbook are CPU work: keep them off the event loop.
     png = await asyncio.to_thread(chart_png, t, figures.answer, figures.by_year)
+    caption = (
+        N_("figures.report.chart_caption")
+        if is_yearly(figures.answer, figures.by_year)
+        else N_("figures.report.chart_caption_totals")
+    )
     await context.bot.send_photo(
-        chat_id,
-        photo=png,
-        caption=t("figures.report.chart_caption", period=period_text(t, figures.query.period)),
+        chat_id, photo=png, caption=t(caption, period=period_text(t, figures.query.period))
     )
 
 
@@ -90,8 +100,9 @@ async def _send_workbook(context: Context, chat_id: int, figures: ReportFigures)
                 figures.by_child,
                 figures.by_year,
                 generated_at=context.services.clock.now(),
+                zone=context.services.settings.zone,
             )
-            rows = RecordRows(t, raw)
+            rows = RecordRows(t, raw, context.services.settings.zone)
             # The records stream from the cursor into the sheet a chunk at a time: one more
             # than the sheet holds, so it can say it stopped.
             async for chunk in service_of(context).raw_record_chunks(
