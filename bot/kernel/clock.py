@@ -31,3 +31,19 @@ class Clock:
         if delta < timedelta():
             raise ValueError("the clock only moves forward")
         self._offset += delta
+
+
+class StillClock(Clock):
+    """A clock whose now() stands at `start` until `advance` moves it: the sandbox's `--seed`.
+
+    Every time a scripted transcript shows (a receipt's date, "2 hours ago") is then the same
+    on every run. `monotonic` keeps ticking: intervals such as rate limits need real seconds.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__()
+        self._start = start
+
+    def now(self) -> datetime:
+        """Return `start` plus every step `advance` has taken."""
+        return self._start + self._offset

@@ -47,6 +47,13 @@ def add_sandbox_command(
         help=f"the sandbox's SQLite file (default {DEFAULT_DATABASE}; never the bot's own)",
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="reproducible runs: the clock stands still until :time moves it, and receipt codes "
+        "come from N (for scripted transcripts; never for real tips)",
+    )
+    parser.add_argument(
         "--reset", action="store_true", help="start again from an empty sandbox database"
     )
 
@@ -56,7 +63,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox.terminal import main  # imported late: it loads the whole bot
 
     return main(
-        settings, script=args.script, demo=args.demo, database=args.database, reset=args.reset
+        settings,
+        script=args.script,
+        demo=args.demo,
+        database=args.database,
+        reset=args.reset,
+        seed=args.seed,
     )
 
 

@@ -1,25 +1,26 @@
 """`--demo`: the sample units, the demo officer and analyst, and the seed article's figures.
 
-The features loaded here were built alongside the sandbox. Each loader probes for its feature
-(`importlib.util.find_spec`, `hasattr`) and, while the feature is missing, skips with a note
-instead of failing; that probing lives in this module only. Once every feature has landed, the
-probes can become direct calls.
+Also what the plain sandbox uses when `:as officer` or `:as analyst` makes the role real
+(`register`), so both ways register the same people the same way.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
-from types import ModuleType
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
+from bot.figures.importer import parse_csv
+from bot.figures.problems import RowProblem
+from bot.figures.service import FiguresService, Scope
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
+from bot.officers.model import Role
+from bot.officers.service import Actor, OfficerError, OfficersService
 from bot.sandbox.people import ADMIN, ANALYST, OFFICER, Identity
-from bot.units import UnitDirectory
+from bot.units import Unit, UnitDirectory
 
 UNITS_CSV: Final = "kien_giang_units.csv"
 FIGURES_CSV: Final = "kien_giang_figures_2013_2023.csv"
@@ -29,7 +30,7 @@ _SHOWN_PROBLEMS: Final = 3
 
 
 class DemoNeeds(Protocol):
-    """What the loaders use of the running bot's services (the rest is probed by name)."""
+    """What the loaders use of the running bot's services."""
 
     @property
     def settings(self) -> Settings:
@@ -44,6 +45,16 @@ class DemoNeeds(Protocol):
     @property
     def units(self) -> UnitDirectory:
         """The unit tree the sample units go into."""
+        ...
+
+    @property
+    def officers(self) -> OfficersService:
+        """The officers' registry the demo officer and analyst go into."""
+        ...
+
+    @property
+    def figures(self) -> FiguresService:
+        """The figures the seed article's numbers go into."""
         ...
 
 
@@ -64,20 +75,6 @@ class DemoReport:
         self.failed = True
 
 
-def _module(name: str) -> ModuleType | None:
-    """Return the module if it exists, without failing when its package does not."""
-    try:
-        spec = importlib.util.find_spec(name)
-    except ModuleNotFoundError:
-        return None
-    return None if spec is None else importlib.import_module(name)
-
-
-def _attribute(module_name: str, name: str) -> Any:
-    module = _module(module_name)
-    return getattr(module, name, None) if module is not None else None
-
-
 def _sample(name: str) -> bytes | None:
     """Return a sample file shipped in `bot/data/`, or None while it is missing."""
     path = resources.files("bot") / "data" / name
@@ -89,10 +86,10 @@ def _today(services: DemoNeeds) -> date:
 
 
 async def load_units(services: DemoNeeds, report: DemoReport) -> None:
-    """Import the sample unit tree with the units importer (issue 3)."""
+    """Import the sample unit tree with the units importer."""
     data = _sample(UNITS_CSV)
     if data is None:
-        report.note(f"no {UNITS_CSV} yet (issue 3): units skipped")
+        report.note(f"no {UNITS_CSV}: units skipped")
         return
     plan = await services.units.import_csv(data, services.clock.now())
     if not plan.ok:
@@ -103,64 +100,46 @@ async def load_units(services: DemoNeeds, report: DemoReport) -> None:
 
 
 async def load_officers(services: DemoNeeds, report: DemoReport) -> None:
-    """Register the demo officer and analyst in the officers' registry (issue 3)."""
+    """Register the demo officer and analyst in the officers' registry."""
     report.note(f"{ADMIN.name} (:as admin) is an administrator through ADMIN_USER_IDS")
-    registry = getattr(services, "officers", None)
-    actor_class = _attribute("bot.officers.service", "Actor")
-    error_class = _attribute("bot.officers.service", "OfficerError")
-    if registry is None or not hasattr(registry, "add") or actor_class is None:
-        report.note("no officers' registry yet (issue 3): officer and analyst skipped")
-        return
     unit = await services.units.by_code(DEMO_UNIT_CODE)
     if unit is None:
         report.note(f"no unit {DEMO_UNIT_CODE}: officer and analyst need a unit; skipped")
         return
     for identity in (OFFICER, ANALYST):
-        await _register(registry, actor_class, error_class, identity, unit, report)
+        report.note(await register(services.officers, identity, unit))
 
 
-async def _register(
-    registry: Any,
-    actor_class: Any,
-    error_class: Any,
-    identity: Identity,
-    unit: Any,
-    report: DemoReport,
-) -> None:
+async def register(officers: OfficersService, identity: Identity, unit: Unit) -> str:
+    """Register a sandbox officer or analyst for `unit`; return the line that says so."""
     person = identity.person
+    # Family name first, as the bot writes Vietnamese names.
     name = " ".join(filter(None, (person.last_name, person.first_name)))
     who = f"{identity.name} (:as {identity.role}) is the {identity.role} of {unit.code}"
+    role: Role = "analyst" if identity.role == "analyst" else "officer"
     try:
-        await registry.add(actor_class.cli(), person.id, identity.role, unit, display_name=name)
-    except Exception as error:
-        # A sandbox database kept from an earlier --demo run already has them.
-        already = str(getattr(error, "key", "")).endswith(".already")
-        if error_class is None or not isinstance(error, error_class) or not already:
+        await officers.add(Actor.cli(), person.id, role, unit, display_name=name)
+    except OfficerError as error:
+        # A sandbox database kept from an earlier run already has them.
+        if not error.key.endswith(".already"):
             raise
-        report.note(f"{who} (already registered)")
-        return
-    report.note(who)
+        return f"{who} (already registered)"
+    return who
 
 
 async def load_figures(services: DemoNeeds, report: DemoReport) -> None:
-    """Import the Kiên Giang 2013–2023 figures with the figures importer (issue 6)."""
-    parse_csv = _attribute("bot.figures.importer", "parse_csv")
-    scope_class = _attribute("bot.figures.service", "Scope")
-    figures: Any = getattr(services, "figures", None)
+    """Import the Kiên Giang 2013–2023 figures with the figures importer."""
     data = _sample(FIGURES_CSV)
-    if parse_csv is None or scope_class is None or not hasattr(figures, "import_rows"):
-        report.note("no figures importer yet (issue 6): figures skipped")
-        return
     if data is None:
-        report.note(f"no {FIGURES_CSV} yet (issue 6): figures skipped")
+        report.note(f"no {FIGURES_CSV}: figures skipped")
         return
     parsed = parse_csv(data)
     if parsed.problems:
         report.fail(_refused(FIGURES_CSV, parsed.problems))
         return
-    result = await figures.import_rows(
+    result = await services.figures.import_rows(
         parsed.rows,
-        scope=scope_class(None),
+        scope=Scope(None),
         by="sandbox --demo",
         source=FIGURES_CSV,
         default_reason="sandbox demo data",
@@ -175,10 +154,44 @@ async def load_figures(services: DemoNeeds, report: DemoReport) -> None:
     )
 
 
-def _refused(name: str, problems: Any) -> str:
+class RoleSetupError(Exception):
+    """A sandbox role that cannot be made real; the message says why, in one line."""
+
+
+async def make_role_real(services: DemoNeeds, identity: Identity) -> str:
+    """Register an officer or analyst on first use (the sample units too, if there are none).
+
+    Return the line that says what was set up, or "" when nothing was needed. Without it,
+    `:as officer` in the plain sandbox only claimed the role: the bot knew no such officer
+    (issue 15). The admin is real already, through ADMIN_USER_IDS; a resident needs nothing.
+    """
+    if identity.role not in ("officer", "analyst"):
+        return ""
+    known = await services.officers.record(identity.person.id)
+    if known is not None:
+        # Someone removed them (an admin trying /officers): the sandbox does not undo that.
+        return "" if known.active else f"({identity.name} was removed from the officers' registry)"
+    done: list[str] = []
+    if await services.units.count() == 0:
+        report = DemoReport()
+        await load_units(services, report)
+        if report.failed:
+            raise RoleSetupError("; ".join(report.notes))
+        done.append(f"the sample units ({UNITS_CSV})")
+    unit = await services.units.by_code(DEMO_UNIT_CODE)
+    if unit is None:
+        raise RoleSetupError(
+            f"there is no unit {DEMO_UNIT_CODE} for the {identity.role}; "
+            "import the units (python -m bot units import) or start with --demo"
+        )
+    await register(services.officers, identity, unit)
+    what = " and ".join([*done, f"{identity.name} as {identity.role} of {unit.code}"])
+    return f"(set up for you: {what})"
+
+
+def _refused(name: str, problems: Sequence[RowProblem]) -> str:
     shown = "; ".join(
-        f"line {problem.line}: {problem.problem.key}"
-        for problem in list(problems)[:_SHOWN_PROBLEMS]
+        f"line {problem.line}: {problem.problem.key}" for problem in problems[:_SHOWN_PROBLEMS]
     )
     return f"{name} was refused: {shown}"
 

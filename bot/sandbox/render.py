@@ -128,7 +128,8 @@ def placeholder(raw: Mapping[str, Any]) -> str | None:
         )
     if "contact" in raw:
         contact = raw["contact"]
-        name = " ".join(filter(None, (contact.get("first_name"), contact.get("last_name"))))
+        # Family name first, as the bot writes Vietnamese names («Nguyễn Thị Lan»).
+        name = " ".join(filter(None, (contact.get("last_name"), contact.get("first_name"))))
         return f"[contact {_details(name, contact.get('phone_number', ''))}]"
     if "poll" in raw:
         poll = raw["poll"]

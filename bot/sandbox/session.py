@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
+import random
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,10 +31,11 @@ from apscheduler.events import (
 from apscheduler.schedulers.base import BaseScheduler
 from telegram import Update
 
-from bot.kernel.clock import Clock
+from bot.kernel.clock import Clock, StillClock
 from bot.kernel.config import Settings
 from bot.ptb.application import TipsApplication
 from bot.sandbox import render
+from bot.sandbox.demo import RoleSetupError, make_role_real
 from bot.sandbox.people import (
     IDENTITIES,
     OFFICER,
@@ -54,6 +56,8 @@ JSONDict = dict[str, Any]
 DEFAULT_LOCATION: Final = (10.01245, 105.08091)
 DEFAULT_PHONE: Final = "+84 912 345 678"
 SANDBOX_BOT_ID: Final = 1000000001
+# Where `--seed` stops the clock: a Monday, 09:00 in Vietnam.
+SEEDED_START: Final = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 # How long the bot must stay silent before a line counts as answered, and the most to wait.
 QUIET_SECONDS: Final = 0.1
@@ -70,7 +74,8 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 HELP: Final = """\
 Sandbox commands (anything else is sent to the bot as you typed it):
-  1, 2, ...             press the button with that number (inline buttons, then the keyboard)
+  1, 2, ...             press the button with that number: the buttons of the bot's latest
+                        answer, then the keyboard (older buttons: :press LABEL)
   a keyboard label      send it, as tapping that key would
   :as ROLE [private|group]
                         be someone else: resident, officer, admin or analyst; the officer
@@ -108,6 +113,8 @@ class _ChatView:
 
     seen: dict[int, str] = field(default_factory=dict)
     announced: int = 0
+    # The messages the chat's latest answer showed (new or changed): only theirs are numbered.
+    latest: frozenset[int] = frozenset()
 
 
 def parse_duration(text: str) -> timedelta:
@@ -165,10 +172,16 @@ class Sandbox:
     """A running bot and the person at the keyboard: who they are, which chat, what they saw."""
 
     def __init__(
-        self, settings: Settings, *, ansi: bool = False, files_dir: Path | None = None
+        self,
+        settings: Settings,
+        *,
+        ansi: bool = False,
+        files_dir: Path | None = None,
+        seed: int | None = None,
     ) -> None:
         self.settings = settings
-        self.clock = Clock()
+        # `--seed`: time stands still until `:time` moves it, and codes repeat from run to run.
+        self.clock = Clock() if seed is None else StillClock(SEEDED_START)
         self.api = InMemoryBotApi(
             bot_id=SANDBOX_BOT_ID,
             bot_username="tinbao_sandbox_bot",
@@ -178,6 +191,9 @@ class Sandbox:
             file_store=file_store_path(settings.database_path),
         )
         self.harness = BotHarness(settings, api=self.api, clock=self.clock)
+        if seed is not None:
+            # Not a secret here: the sandbox's codes need only look like real ones.
+            self.app.services.tips.code_choice = random.Random(seed).choice
         # Message dates follow the sandbox clock too, so `:time` moves everything together.
         self.updates = UpdateBuilder(self.harness.app.bot, self.api, clock=self._timestamp)
         # Which jobs are running right now, told by the scheduler's public events.
@@ -341,9 +357,16 @@ class Sandbox:
         return self.api.sent_messages(chat_id)
 
     def _inline_message(self, chat_id: int) -> SentMessage | None:
-        """Return the latest message in the chat whose inline buttons can be pressed by number."""
+        """Return the message whose inline buttons numbers press: the newest one having buttons
+        among those the chat's latest answer showed (a card and its pin come together).
+
+        Never an older one: numbering buttons scrolled out of sight made a typed `1` switch the
+        language mid-script (issue 15); `:press LABEL` still reaches those.
+        """
+        view = self._views.get(chat_id)
+        latest = view.latest if view is not None else frozenset()
         for message in reversed(self._messages(chat_id)):
-            if not message.deleted and message.buttons():
+            if message.message_id in latest and not message.deleted and message.buttons():
                 return message
         return None
 
@@ -400,9 +423,14 @@ class Sandbox:
                 chat = OFFICERS_CHAT_ID
             else:
                 raise LineError(f"where is {args[1]!r}? Use private or group")
+        try:
+            setup = await make_role_real(self.app.services, identity)
+        except RoleSetupError as error:
+            raise LineError(str(error)) from None
         self.identity, self.chat_id = identity, chat
         self._switched = True
-        return f"--- you are {identity.name} ({identity.role}) in {chat_title(chat)} ---"
+        heading = f"--- you are {identity.name} ({identity.role}) in {chat_title(chat)} ---"
+        return "\n".join(filter(None, (setup, heading)))
 
     async def _press_label(self, args: list[str]) -> str:
         label = "".join(args)
@@ -415,7 +443,10 @@ class Sandbox:
                 for button in row:
                     if button.get("text") == label:
                         return await self._choose(Choice("inline", label, button, message))
-        raise LineError(f"no message in this chat has a button {label!r}")
+        raise LineError(
+            f"no message in this chat has a button {label!r} "
+            "(numbers press only the latest answer's buttons; :press searches every message)"
+        )
 
     async def _say(self, args: list[str]) -> str:
         text = "".join(args)
@@ -561,14 +592,18 @@ class Sandbox:
     def _look(self, chat_id: int, *, always_keyboard: bool = False) -> list[str]:
         """Return the chat's new and changed messages, marking them seen."""
         view = self._views.setdefault(chat_id, _ChatView())
-        numbered = self._inline_message(chat_id)
-        lines: list[str] = []
+        changed: list[tuple[SentMessage, str | None]] = []
         for message in self._messages(chat_id):
             fingerprint = _fingerprint(message)
             before = view.seen.get(message.message_id)
-            if before == fingerprint:
-                continue
-            view.seen[message.message_id] = fingerprint
+            if before != fingerprint:
+                view.seen[message.message_id] = fingerprint
+                changed.append((message, before))
+        if changed:
+            view.latest = frozenset(message.message_id for message, _ in changed)
+        numbered = self._inline_message(chat_id)
+        lines: list[str] = []
+        for message, before in changed:
             if message.deleted:
                 if before is not None:
                     lines.append("bot (deleted a message)")

@@ -211,10 +211,12 @@ async def run_interactive(sandbox: Sandbox, out: TextIO, *, demo: bool = False) 
     return EXIT_FAILED if sandbox.bot_errors else EXIT_OK
 
 
-async def _session(settings: Settings, *, demo: bool, script: Iterable[str] | None) -> int:
+async def _session(
+    settings: Settings, *, demo: bool, script: Iterable[str] | None, seed: int | None = None
+) -> int:
     out = sys.stdout
     files = settings.database_path.parent / "sandbox-files"
-    sandbox = Sandbox(settings, ansi=_use_ansi(out), files_dir=files)
+    sandbox = Sandbox(settings, ansi=_use_ansi(out), files_dir=files, seed=seed)
     await sandbox.start()
     try:
         demo_failed = False
@@ -246,6 +248,7 @@ def main(
     demo: bool = False,
     database: Path | None = None,
     reset: bool = False,
+    seed: int | None = None,
 ) -> int:
     """Run the sandbox: interactive on a terminal, else the script (`-`: standard input).
 
@@ -271,4 +274,4 @@ def main(
         # `bot` has its own level (bot/logging_setup.py), so both are raised.
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("bot").setLevel(logging.WARNING)
-    return asyncio.run(_session(config, demo=demo, script=lines))
+    return asyncio.run(_session(config, demo=demo, script=lines, seed=seed))

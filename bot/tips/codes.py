@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from typing import Final
+
+# Picks one character of the alphabet. Always `secrets.choice` in the bot; the sandbox's
+# `--seed` swaps in a seeded one so a scripted transcript is the same on every run.
+CharacterChoice = Callable[[Sequence[str]], str]
 
 # 31 symbols: no 0, O, 1, I or L, so a code read aloud or copied by hand survives.
 ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -17,9 +22,9 @@ _LOOSE = re.compile(r"[^0-9A-Za-z]")
 _SHAPE = re.compile(rf"^{PREFIX}([{ALPHABET}]{{{GROUP * GROUPS}}})$")
 
 
-def new_code() -> str:
+def new_code(choose: CharacterChoice = secrets.choice) -> str:
     """Return a fresh random code like TB-7K3M-Q9XD."""
-    body = "".join(secrets.choice(ALPHABET) for _ in range(GROUP * GROUPS))
+    body = "".join(choose(ALPHABET) for _ in range(GROUP * GROUPS))
     return "-".join([PREFIX, *(body[i : i + GROUP] for i in range(0, len(body), GROUP))])
 
 

@@ -25,7 +25,7 @@ from bot.kernel.i18n import Language
 from bot.outbox.repository import OutboxRepository
 from bot.ptb.persistence import ConversationKey, ConversationStore
 from bot.tips import deadlines, steps
-from bot.tips.codes import new_code
+from bot.tips.codes import CharacterChoice, new_code
 from bot.tips.held_repository import HeldItemsRepository
 from bot.tips.model import (
     STATUS_RECEIVED,
@@ -123,6 +123,9 @@ class TipService:
         self.categories_repo = CategoriesRepository(db)
         self.conversations = ConversationStore(db, keyring, clock)
         self._categories: list[Category] | None = None
+        # Where receipt codes' characters come from: unguessable (`secrets`). Only the sandbox's
+        # `--seed` replaces it, for reproducible transcripts; nothing in the bot itself does.
+        self.code_choice: CharacterChoice = secrets.choice
 
     # ------------------------------------------------------------ identity
 
@@ -479,7 +482,7 @@ class TipService:
         evidence.extend(("evidence", item) for item in draft.evidence)
         unit_id = await self.routed_unit(draft)
         for _attempt in range(_CODE_ATTEMPTS):
-            code = new_code()
+            code = new_code(self.code_choice)
             new = self._new_tip(draft, category, code, pseudonym, chat_id, language, now, unit_id)
             try:
                 async with self.db.transaction() as conn:

@@ -124,21 +124,17 @@ async def test_figures_in_demo_mode_show_the_seed_articles_numbers(
         assert re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d.])", answer), figure
 
 
-async def test_demo_skips_with_a_note_what_has_not_landed(
+async def test_demo_skips_with_a_note_what_its_sample_files_lack(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo, "_module", lambda _name: None)
-    # The units importer is always there now (services.units); only the sample file can be missing.
-    shipped = demo._sample
-    monkeypatch.setattr(
-        demo, "_sample", lambda name: None if name == demo.UNITS_CSV else shipped(name)
-    )
+    # Every feature has landed; only a sample file can be missing (a trimmed install).
+    monkeypatch.setattr(demo, "_sample", lambda _name: None)
     report = await load_demo(sandbox.app.services)
     assert not report.failed
     assert report.notes == [
-        "demo: no kien_giang_units.csv yet (issue 3): units skipped",
+        "demo: no kien_giang_units.csv: units skipped",
         "demo: Hùng (:as admin) is an administrator through ADMIN_USER_IDS",
-        "demo: no officers' registry yet (issue 3): officer and analyst skipped",
-        "demo: no figures importer yet (issue 6): figures skipped",
+        "demo: no unit KG: officer and analyst need a unit; skipped",
+        "demo: no kien_giang_figures_2013_2023.csv: figures skipped",
     ]
     assert await sandbox.app.services.units.count() == 0
