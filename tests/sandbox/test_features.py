@@ -134,7 +134,7 @@ async def test_demo_skips_with_a_note_what_its_sample_files_lack(
     assert report.notes == [
         "demo: no kien_giang_units.csv: units skipped",
         "demo: Hùng (:as admin) is an administrator through ADMIN_USER_IDS",
-        "demo: no unit KG: officer and analyst need a unit; skipped",
+        "demo: no unit AG: officer and analyst need a unit; skipped",
         "demo: no kien_giang_figures_2013_2023.csv: figures skipped",
     ]
     assert await sandbox.app.services.units.count() == 0

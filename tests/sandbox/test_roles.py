@@ -11,7 +11,7 @@ from tests.sandbox.conftest import Play
 from tests.sandbox.test_features import _submit_tip
 
 SET_UP_OFFICER = (
-    "(set up for you: the sample units (kien_giang_units.csv) and Minh as officer of KG)\n"
+    "(set up for you: the sample units (kien_giang_units.csv) and Minh as officer of AG)\n"
     "--- you are Minh (officer) in officers' chat ---"
 )
 
@@ -25,7 +25,7 @@ async def test_as_officer_registers_the_officer_and_the_sample_units(
     assert played.code == 0, played.transcript
     assert SET_UP_OFFICER in played.transcript
     officer = await services.officers.officer(OFFICER.person.id)
-    province = await services.units.by_code("KG")
+    province = await services.units.by_code("AG")
     assert officer is not None
     assert province is not None
     assert (officer.role, officer.unit_id, officer.display_name) == (
@@ -43,7 +43,7 @@ async def test_as_analyst_after_the_units_exist_registers_only_the_analyst(
 ) -> None:
     await play(":as officer")
     played = await play(":as analyst")
-    assert "(set up for you: Thu as analyst of KG)\n--- you are Thu (analyst)" in played.transcript
+    assert "(set up for you: Thu as analyst of AG)\n--- you are Thu (analyst)" in played.transcript
     analyst = await sandbox.app.services.officers.officer(ANALYST.person.id)
     assert analyst is not None
     assert analyst.role == "analyst"
