@@ -270,7 +270,7 @@ async def test_a_report_whose_files_fail_says_so_and_the_next_report_works(
     await bot.send(bot.updates.command(ADMIN, "/report", "2020"), allow_errors=True)
     sent = bot.api.sent_messages(ADMIN.id, start=before)
     methods = [m.method for m in sent]
-    summary = "Chưa có số liệu của Tỉnh Kiên Giang trong năm 2020."
+    summary = "Chưa có số liệu của tỉnh Kiên Giang trong năm 2020."
     assert sent[0].plain_text == summary
     if kind == "429":
         assert methods == ["sendMessage", "sendPhoto", "sendDocument"]
