@@ -105,31 +105,58 @@ class Additions:
         now: datetime,
     ) -> None:
         """Write the addition, its outbox row and its history event in the caller's transaction."""
-        evidence_id = None
-        if attachment is not None:
-            evidence_id = await self.tips.tips.add_attachment_in(conn, tip.id, attachment)
-        message_id = await self.messages.add_message_in(
+        await record_from_tipster(
             conn,
-            tip_id=tip.id,
-            direction="from_tipster",
-            officer_id=None,
+            self.tips,
+            self.messages,
+            tip,
+            body,
+            attachment,
+            now,
             reply_to=None,
-            body=body,
-            now=now,
-            evidence_id=evidence_id,
-        )
-        await self.tips.outbox.enqueue_in(
-            conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now
-        )
-        # The tipster is never named in the history: no actor reference.
-        await self.tips.tips.add_event_in(
-            conn, tip.id, at=now, actor_kind="resident", event=EVENT_ADDED
+            event=EVENT_ADDED,
         )
 
     async def stop(self, user_id: int) -> bool:
         """Forget that a tipster is adding information; say whether they were."""
         async with self.db.transaction() as conn:
             return await self.waits.delete_in(conn, self.tips.pseudonym(user_id))
+
+
+async def record_from_tipster(
+    conn: aiosqlite.Connection,
+    tips: TipService,
+    messages: TriageRepository,
+    tip: Tip,
+    body: str,
+    attachment: Attachment | None,
+    now: datetime,
+    *,
+    reply_to: int | None,
+    event: str,
+) -> None:
+    """Write what a tipster sent (an answer or an addition) in the caller's transaction.
+
+    Its file joins the tip's evidence, the message goes under the card through the outbox, and
+    the history records it without naming the tipster (no actor reference).
+    """
+    evidence_id = None
+    if attachment is not None:
+        evidence_id = await tips.tips.add_attachment_in(conn, tip.id, attachment)
+    message_id = await messages.add_message_in(
+        conn,
+        tip_id=tip.id,
+        direction="from_tipster",
+        officer_id=None,
+        reply_to=reply_to,
+        body=body,
+        now=now,
+        evidence_id=evidence_id,
+    )
+    await tips.outbox.enqueue_in(
+        conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now
+    )
+    await tips.tips.add_event_in(conn, tip.id, at=now, actor_kind="resident", event=event)
 
 
 def _checked(text: str, attachment: Attachment | None) -> str:

@@ -45,7 +45,7 @@ from bot.tips.status import (
     check_transition,
 )
 from bot.tips.status_repository import TipStatusRepository
-from bot.triage.additions import Additions
+from bot.triage.additions import Additions, record_from_tipster
 from bot.triage.errors import TipNotFoundError as TipNotFoundError
 from bot.triage.errors import TriageError as TriageError
 from bot.triage.model import (
@@ -60,7 +60,6 @@ from bot.triage.model import (
     EVENT_TRANSFERRED,
     EVENT_UNDELIVERABLE,
     OUTBOX_QUESTION,
-    OUTBOX_REPLY,
     OUTBOX_STATUS,
     MessageState,
     RelayMessage,
@@ -570,25 +569,16 @@ class TriageService(TriageReads):
             tip = await self.states.tip_in(conn, question.tip_id)
             if tip is None or tip.reporter_pseudonym != pseudonym:
                 return None
-            evidence_id = None
-            if attachment is not None:
-                evidence_id = await self.tips.tips.add_attachment_in(conn, tip.id, attachment)
-            message_id = await self.repo.add_message_in(
+            await record_from_tipster(
                 conn,
-                tip_id=tip.id,
-                direction="from_tipster",
-                officer_id=None,
+                self.tips,
+                self.repo,
+                tip,
+                body,
+                attachment,
+                now,
                 reply_to=question.id,
-                body=body,
-                now=now,
-                evidence_id=evidence_id,
-            )
-            await self.tips.outbox.enqueue_in(
-                conn, OUTBOX_REPLY, {"message_id": message_id, "tip_id": tip.id}, now
-            )
-            # The tipster is never named in the history: no actor reference.
-            await self.tips.tips.add_event_in(
-                conn, tip.id, at=now, actor_kind="resident", event=EVENT_REPLIED
+                event=EVENT_REPLIED,
             )
             await self.repo.delete_wait_in(conn, pseudonym)
             await self.repo.delete_held_in(conn, pseudonym)
